@@ -1,0 +1,106 @@
+import type { Kysely } from 'kysely';
+import { newId } from '../ids.js';
+import type { Engine } from '../store/database.js';
+import type { Database } from '../store/schema.js';
+import { type ChainedFields, chainHash } from './hash-chain.js';
+
+export interface AuditActor {
+  type: 'api_key' | 'system';
+  keyId: string | null;
+  userId: string | null;
+}
+
+export interface AuditInput {
+  tenantId: string;
+  at: Date;
+  actor: AuditActor;
+  action: string;
+  resource: { type: string; id: string } | null;
+  outcome: 'success' | 'denied' | 'error';
+  status: number;
+  requestId: string | null;
+  ip: string | null;
+  /** Names only — changed fields and changed secret names, never values. */
+  changes: { fields: string[]; secretsChanged: string[] } | null;
+}
+
+/**
+ * Appends hash-chained audit events, one chain per tenant. The tenant row holds the head
+ * (sequence and hash); appending locks it (PostgreSQL `FOR UPDATE`; SQLite serialises
+ * writers), so concurrent instances never fork the chain. Callers pass their transaction:
+ * an event that cannot be written rolls the operation back (fail-closed).
+ */
+export class AuditLog {
+  constructor(private readonly engine: Engine) {}
+
+  async append(trx: Kysely<Database>, input: AuditInput): Promise<string> {
+    let query = trx.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', input.tenantId);
+    if (this.engine === 'postgres') query = query.forUpdate();
+    const head = await query.executeTakeFirst();
+    if (!head) throw new Error(`audit: tenant ${input.tenantId} does not exist`);
+    const fields: ChainedFields = {
+      id: newId('evt', input.at.getTime()),
+      tenantId: input.tenantId,
+      seq: Number(head.audit_seq) + 1,
+      at: input.at.toISOString(),
+      actor: input.actor,
+      action: input.action,
+      resource: input.resource,
+      outcome: input.outcome,
+      status: input.status,
+      requestId: input.requestId,
+      ip: input.ip,
+      changes: input.changes,
+      prevHash: head.audit_head,
+    };
+    const hash = chainHash(fields);
+    await trx
+      .insertInto('audit_events')
+      .values({
+        id: fields.id,
+        tenant_id: fields.tenantId,
+        seq: fields.seq,
+        at: fields.at,
+        actor: JSON.stringify(fields.actor),
+        actor_key_id: input.actor.keyId,
+        action: fields.action,
+        resource_type: input.resource?.type ?? null,
+        resource_id: input.resource?.id ?? null,
+        outcome: fields.outcome,
+        status: fields.status,
+        request_id: fields.requestId,
+        ip: fields.ip,
+        changes: fields.changes === null ? null : JSON.stringify(fields.changes),
+        prev_hash: fields.prevHash,
+        hash,
+      })
+      .execute();
+    await trx.updateTable('tenants').set({ audit_seq: fields.seq, audit_head: hash }).where('id', '=', input.tenantId).execute();
+    return fields.id;
+  }
+
+  /** Appends in a transaction of its own (for denied and failed calls). */
+  async appendAlone(db: Kysely<Database>, input: AuditInput): Promise<void> {
+    await db.transaction().execute((trx) => this.append(trx, input));
+  }
+}
+
+/** Rebuilds the hashed fields from a stored row (for verification and listing). */
+export function chainedFieldsOf(row: Database['audit_events']): ChainedFields & { hash: string } {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    seq: Number(row.seq),
+    at: row.at,
+    actor: JSON.parse(row.actor),
+    action: row.action,
+    resource: row.resource_type === null ? null : { type: row.resource_type, id: row.resource_id },
+    outcome: row.outcome,
+    status: Number(row.status),
+    requestId: row.request_id,
+    ip: row.ip,
+    changes: row.changes === null ? null : JSON.parse(row.changes),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}

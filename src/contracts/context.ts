@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import type { PolicyKey, Role } from './policies.js';
+
+/** Who is calling, resolved from an API key by the surface before the pipeline runs. */
+export interface Principal {
+  tenantId: string;
+  keyId: string;
+  role: Role;
+  grants: ReadonlySet<PolicyKey>;
+  userId: string | null;
+  workspaceId: string | null;
+  isPlatformTenant: boolean;
+}
+
+/** What a surface passes with every call. */
+export interface CallContext {
+  principal: Principal | null;
+  requestId: string;
+  ip: string | null;
+  surface: 'http' | 'cli' | 'mcp' | 'internal';
+  /** Parsed `If-Match`: a version, `*`, or absent. */
+  ifMatch?: number | '*' | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+/** What a handler writes down for the audit event of its call. */
+export interface AuditNote {
+  resource?: { type: string; id: string };
+  changes?: { fields: string[]; secretsChanged: string[] };
+}
+
+/** What a handler receives: the call, the caller, a query executor (the transaction for commands), and the clock. */
+export interface HandlerContext extends CallContext {
+  principal: Principal;
+  db: Kysely<Database>;
+  now: Date;
+  audit: AuditNote;
+}

@@ -1,0 +1,182 @@
+import type { z } from 'zod';
+import type { AuditLog } from '../audit/audit-log.js';
+import { LatchkeyError, type FieldError, statusOf } from '../errors.js';
+import type { Store } from '../store/database.js';
+import type { IdempotencyStore } from '../store/idempotency-store.js';
+import type { AuditNote, CallContext, HandlerContext, Principal } from './context.js';
+import type { AnyContract, InputOf, OutputOf } from './define.js';
+
+export type Handler<C extends AnyContract> = (input: InputOf<C>, ctx: HandlerContext) => Promise<OutputOf<C>>;
+
+interface Bound {
+  contract: AnyContract;
+  handler: Handler<AnyContract> | undefined;
+}
+
+export interface ExecutionResult {
+  output: unknown;
+  /** True when an `Idempotency-Key` replayed an earlier response. */
+  replayed: boolean;
+}
+
+export interface RegistryDeps {
+  store: Store;
+  audit: AuditLog;
+  idempotency: IdempotencyStore;
+  clock?: () => Date;
+  /** Called when a handler or output check fails unexpectedly (never with secret values). */
+  onInternalError?: (key: string, error: unknown) => void;
+}
+
+/** Turns zod issues into the problem `errors` list (paths and messages, never values). */
+export function fieldErrorsOf(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
+}
+
+/**
+ * Binds each contract to its handler exactly once and runs the one pipeline every
+ * surface shares: validate input → authorize (deny by default) → handler (commands in a
+ * transaction, with their audit event and idempotency record in the same transaction)
+ * → validate output.
+ */
+export class Registry {
+  private readonly bound = new Map<string, Bound>();
+  private sealed = false;
+
+  constructor(contracts: readonly AnyContract[], private readonly deps: RegistryDeps) {
+    for (const contract of contracts) {
+      if (this.bound.has(contract.meta.key)) throw new Error(`contract ${contract.meta.key} is declared twice`);
+      this.bound.set(contract.meta.key, { contract, handler: undefined });
+    }
+  }
+
+  bind<C extends AnyContract>(contract: C, handler: Handler<C>): this {
+    const entry = this.bound.get(contract.meta.key);
+    if (!entry) throw new Error(`contract ${contract.meta.key} is not registered`);
+    if (entry.handler) throw new Error(`contract ${contract.meta.key} already has a handler`);
+    entry.handler = handler as unknown as Handler<AnyContract>;
+    return this;
+  }
+
+  /** Refuses to start when any contract lacks a policy or a handler, or two share a route. */
+  seal(): this {
+    const problems: string[] = [];
+    const routes = new Set<string>();
+    for (const { contract, handler } of this.bound.values()) {
+      const key = contract.meta.key;
+      if (!handler) problems.push(`${key} has no handler`);
+      if (!contract.policy || contract.policy.policies.length === 0) problems.push(`${key} declares no policy`);
+      for (const path of [contract.http.path, ...(contract.http.aliases ?? [])]) {
+        const route = `${contract.http.method} ${path.replace(/\{[^}]+\}/g, '{}')}`;
+        if (routes.has(route)) problems.push(`${key}: route ${route} is taken`);
+        routes.add(route);
+      }
+    }
+    if (problems.length > 0) throw new Error(`contract registry is incomplete:\n  ${problems.join('\n  ')}`);
+    this.sealed = true;
+    return this;
+  }
+
+  contracts(): AnyContract[] {
+    return [...this.bound.values()].map((b) => b.contract);
+  }
+
+  get(key: string): AnyContract | undefined {
+    return this.bound.get(key)?.contract;
+  }
+
+  async execute(key: string, rawInput: unknown, call: CallContext): Promise<ExecutionResult> {
+    if (!this.sealed) throw new Error('registry used before seal()');
+    const entry = this.bound.get(key);
+    if (!entry?.handler) throw new LatchkeyError('not_found', `unknown operation ${key}`);
+    const { contract, handler } = entry;
+    const principal = call.principal;
+    if (!principal) throw new LatchkeyError('unauthenticated', 'an API key is required');
+
+    const parsed = contract.io.input.safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      throw new LatchkeyError('validation_failed', 'the request does not match the operation\'s input schema', { errors: fieldErrorsOf(parsed.error) });
+    }
+    const now = (this.deps.clock ?? (() => new Date()))();
+
+    const missing = contract.policy.policies.filter((p) => !principal.grants.has(p.key));
+    if (missing.length > 0) {
+      await this.auditOutcome(contract, principal, call, now, {}, 'denied', 403);
+      throw new LatchkeyError('forbidden', `this key lacks the policy ${missing.map((p) => p.key).join(', ')}`);
+    }
+
+    const audit: AuditNote = {};
+    try {
+      if (contract.kind === 'query') {
+        const output = await handler(parsed.data, { ...call, principal, db: this.deps.store.db, now, audit });
+        return { output: this.checkOutput(contract, output), replayed: false };
+      }
+      return await this.runCommand(contract, handler, parsed.data, call, principal, now, audit);
+    } catch (error) {
+      if (contract.kind === 'command') {
+        const status = error instanceof LatchkeyError ? statusOf(error.code) : 500;
+        await this.auditOutcome(contract, principal, call, now, audit, 'error', status).catch(() => undefined);
+      }
+      if (error instanceof LatchkeyError) throw error;
+      this.deps.onInternalError?.(key, error);
+      throw new LatchkeyError('internal', 'the operation failed unexpectedly');
+    }
+  }
+
+  private async runCommand(
+    contract: AnyContract,
+    handler: Handler<AnyContract>,
+    input: unknown,
+    call: CallContext,
+    principal: Principal,
+    now: Date,
+    audit: AuditNote,
+  ): Promise<ExecutionResult> {
+    const { store, idempotency } = this.deps;
+    const idem = call.idempotencyKey ? { key: call.idempotencyKey, fingerprint: idempotency.fingerprint(contract.meta.key, input) } : null;
+    if (idem) {
+      const replay = await idempotency.begin(store.db, principal.tenantId, idem.key, contract.meta.key, idem.fingerprint, now);
+      if (replay) return { output: replay, replayed: true };
+    }
+    try {
+      const output = await store.db.transaction().execute(async (trx) => {
+        const result = this.checkOutput(contract, await handler(input, { ...call, principal, db: trx, now, audit }));
+        await this.deps.audit.append(trx, this.auditInput(contract, principal, call, now, audit, 'success', contract.http.successStatus ?? 200));
+        if (idem) await idempotency.complete(trx, principal.tenantId, idem.key, result);
+        return result;
+      });
+      return { output, replayed: false };
+    } catch (error) {
+      if (idem) await idempotency.abandon(store.db, principal.tenantId, idem.key).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private checkOutput(contract: AnyContract, output: unknown): unknown {
+    const checked = contract.io.output.safeParse(output);
+    if (!checked.success) {
+      this.deps.onInternalError?.(contract.meta.key, new Error(`output check failed at ${fieldErrorsOf(checked.error).map((e) => e.path).join(', ')}`));
+      throw new LatchkeyError('internal', 'the operation produced an invalid result');
+    }
+    return checked.data;
+  }
+
+  private auditInput(contract: AnyContract, principal: Principal, call: CallContext, now: Date, note: AuditNote, outcome: 'success' | 'denied' | 'error', status: number) {
+    return {
+      tenantId: principal.tenantId,
+      at: now,
+      actor: { type: 'api_key' as const, keyId: principal.keyId, userId: principal.userId },
+      action: contract.meta.key,
+      resource: note.resource ?? null,
+      outcome,
+      status,
+      requestId: call.requestId,
+      ip: call.ip,
+      changes: note.changes ?? null,
+    };
+  }
+
+  private async auditOutcome(contract: AnyContract, principal: Principal, call: CallContext, now: Date, note: AuditNote, outcome: 'denied' | 'error', status: number) {
+    await this.deps.audit.appendAlone(this.deps.store.db, this.auditInput(contract, principal, call, now, note, outcome, status));
+  }
+}

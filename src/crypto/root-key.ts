@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The key that wraps every tenant's data keys. Never leaves the process. */
+export interface RootKey {
+  /** Public fingerprint (`rk_` + 16 hex of SHA-256), stored beside wrapped keys. */
+  id: string;
+  key: Buffer;
+  /** Where it came from, for the start-up log. */
+  source: 'env' | 'file' | 'generated';
+}
+
+export const rootKeyId = (key: Buffer): string =>
+  `rk_${createHash('sha256').update('latchkey-root-key-id').update(key).digest('hex').slice(0, 16)}`;
+
+function decode(text: string, where: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${where} must be base64 of exactly 32 bytes (got ${key.length})`);
+  return key;
+}
+
+export interface RootKeyOptions {
+  /** base64 key (LATCHKEY_ROOT_KEY). */
+  value?: string | undefined;
+  /** path to a file holding the base64 key (LATCHKEY_ROOT_KEY_FILE). */
+  file?: string | undefined;
+  dataDir: string;
+  warn: (message: string) => void;
+}
+
+/**
+ * Loads the root key: from the value, else from the file, else from `root.key` in the
+ * data directory, generating it (mode 0600) on first start with a warning to move it.
+ */
+export function loadRootKey(opts: RootKeyOptions): RootKey {
+  if (opts.value) {
+    const key = decode(opts.value, 'LATCHKEY_ROOT_KEY');
+    return { id: rootKeyId(key), key, source: 'env' };
+  }
+  if (opts.file) {
+    const key = decode(readFileSync(opts.file, 'utf8'), `LATCHKEY_ROOT_KEY_FILE (${opts.file})`);
+    return { id: rootKeyId(key), key, source: 'file' };
+  }
+  const path = join(opts.dataDir, 'root.key');
+  if (existsSync(path)) {
+    const key = decode(readFileSync(path, 'utf8'), path);
+    return { id: rootKeyId(key), key, source: 'file' };
+  }
+  const key = randomBytes(32);
+  writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  opts.warn(
+    `generated a new root key at ${path}; anyone with this file and the database can read every secret. ` +
+      'Move it out of the data directory and pass it with LATCHKEY_ROOT_KEY_FILE or LATCHKEY_ROOT_KEY.',
+  );
+  return { id: rootKeyId(key), key, source: 'generated' };
+}

@@ -1,0 +1,49 @@
+import { CreateApiKey, CreateTenant, ListApiKeys, ListTenants, RevokeApiKey } from '../contracts/access/access-contracts.js';
+import { ListAuditEvents, VerifyAuditChain } from '../contracts/audit/audit-contracts.js';
+import { CreateConnection, DeleteConnection, GetConnection, ListConnections, UpdateConnection } from '../contracts/integrations/connection-contracts.js';
+import {
+  CreateIntegration,
+  DeleteIntegration,
+  GetIntegration,
+  ListIntegrations,
+  ReplaceIntegration,
+  UpdateIntegration,
+} from '../contracts/integrations/integration-contracts.js';
+import { GetProvider, ListProviders } from '../contracts/integrations/provider-contracts.js';
+import type { Registry } from '../contracts/registry.js';
+import { accessHandlers } from './access/access-handlers.js';
+import { auditHandlers } from './audit-handlers.js';
+import { connectionHandlers } from './connections/connection-handlers.js';
+import { integrationHandlers } from './integrations/integration-handlers.js';
+import { providerHandlers } from './provider-handlers.js';
+import type { Services } from './services.js';
+
+/** Binds every contract to its domain handler, once. */
+export function bindHandlers(registry: Registry, services: Services, hooks: { onKeyRevoked: (keyId: string) => void }): Registry {
+  const providers = providerHandlers(services.catalog);
+  const integrations = integrationHandlers(services);
+  const connections = connectionHandlers(services);
+  const access = accessHandlers(services, hooks.onKeyRevoked);
+  const audit = auditHandlers();
+  return registry
+    .bind(ListProviders, providers.list)
+    .bind(GetProvider, providers.get)
+    .bind(CreateIntegration, integrations.create)
+    .bind(GetIntegration, integrations.get)
+    .bind(ListIntegrations, integrations.list)
+    .bind(UpdateIntegration, integrations.update)
+    .bind(ReplaceIntegration, integrations.replace)
+    .bind(DeleteIntegration, integrations.delete)
+    .bind(CreateConnection, connections.create)
+    .bind(GetConnection, connections.get)
+    .bind(ListConnections, connections.list)
+    .bind(UpdateConnection, connections.update)
+    .bind(DeleteConnection, connections.delete)
+    .bind(CreateApiKey, access.createApiKey)
+    .bind(ListApiKeys, access.listApiKeys)
+    .bind(RevokeApiKey, access.revokeApiKey)
+    .bind(CreateTenant, access.createTenant)
+    .bind(ListTenants, access.listTenants)
+    .bind(ListAuditEvents, audit.list)
+    .bind(VerifyAuditChain, audit.verify);
+}

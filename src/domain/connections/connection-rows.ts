@@ -1,0 +1,47 @@
+import type { ConnectionRecord } from '../../contracts/integrations/records.js';
+import type { ProviderCatalog } from '../../providers/catalog.js';
+import type { CredentialType } from '../../providers/provider-schema.js';
+import type { ConnectionTable } from '../../store/schema.js';
+import { hasSecretsMap } from '../carry-forward.js';
+import { credentialFields } from '../credential-fields.js';
+
+/**
+ * The status shown: `disabled` when switched off, `error` when a refresh or test said so,
+ * `expired` when the token's time is up and there is no refresh token, else `active`.
+ */
+export function effectiveStatus(row: ConnectionTable, secretNames: ReadonlySet<string>, now: Date): ConnectionRecord['status'] {
+  if (row.enabled !== 1) return 'disabled';
+  if (row.status === 'error') return 'error';
+  if (row.expires_at && Date.parse(row.expires_at) <= now.getTime() && !secretNames.has('refreshToken')) return 'expired';
+  return 'active';
+}
+
+export function toConnectionRecord(row: ConnectionTable, secretNames: ReadonlySet<string>, catalog: ProviderCatalog, now: Date): ConnectionRecord {
+  const provider = catalog.get(row.provider);
+  const declared = provider ? credentialFields(row.credential_type as CredentialType, provider).filter((f) => f.secret).map((f) => f.name) : [];
+  return {
+    id: row.id,
+    uid: row.uid,
+    integration: row.integration_key,
+    provider: row.provider,
+    config: JSON.parse(row.config),
+    metadata: JSON.parse(row.metadata),
+    labels: JSON.parse(row.labels),
+    enabled: row.enabled === 1,
+    credentials: {
+      type: row.credential_type as CredentialType,
+      hasSecrets: hasSecretsMap(declared, secretNames),
+      expiresAt: row.expires_at,
+      scopes: row.scopes === null ? null : JSON.parse(row.scopes),
+      lastRefreshedAt: row.last_refreshed_at,
+    },
+    status: effectiveStatus(row, secretNames, now),
+    statusReason: row.status_reason,
+    health: row.health === null ? null : JSON.parse(row.health),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+    updatedBy: row.updated_by,
+    version: Number(row.version),
+  };
+}

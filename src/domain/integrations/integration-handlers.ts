@@ -1,0 +1,211 @@
+import { sql } from 'kysely';
+import type { HandlerContext } from '../../contracts/context.js';
+import type { InputOf } from '../../contracts/define.js';
+import type {
+  CreateIntegration,
+  DeleteIntegration,
+  GetIntegration,
+  ListIntegrations,
+  ReplaceIntegration,
+  UpdateIntegration,
+} from '../../contracts/integrations/integration-contracts.js';
+import type { IntegrationRecord } from '../../contracts/integrations/records.js';
+import { LatchkeyError, fieldError } from '../../errors.js';
+import { newId } from '../../ids.js';
+import type { IntegrationTable } from '../../store/schema.js';
+import { decodeCursor, pageFrom } from '../cursor.js';
+import { isUniqueViolation } from '../db-errors.js';
+import type { Services } from '../services.js';
+import { assertIfMatch, concurrentModification } from '../versioning.js';
+import { visibleIntegrations } from '../visibility.js';
+import { loadIntegration, toIntegrationRecord } from './integration-rows.js';
+import { type DesiredIntegration, resolveIntegration } from './integration-state.js';
+
+const providerOf = (services: Services, key: string) => {
+  const provider = services.catalog.get(key);
+  if (!provider) throw fieldError('provider', `unknown provider "${key}"`);
+  return provider;
+};
+
+/** Names of the non-secret fields whose stored value differs. */
+function changedFields(before: IntegrationTable | null, after: Omit<IntegrationTable, 'uid' | 'tenant_id' | 'key' | 'created_at' | 'created_by' | 'updated_at' | 'updated_by' | 'version'>): string[] {
+  const names: Record<string, keyof typeof after> = {
+    provider: 'provider',
+    displayName: 'display_name',
+    description: 'description',
+    scope: 'scope',
+    workspaceId: 'workspace_id',
+    ownerUserId: 'owner_user_id',
+    authMethod: 'auth_method',
+    config: 'config',
+    enabled: 'enabled',
+    tags: 'tags',
+    allowReveal: 'allow_reveal',
+  };
+  return Object.entries(names)
+    .filter(([, column]) => before === null || before[column] !== after[column])
+    .map(([name]) => name);
+}
+
+/** Integration operations: create, read, list, partial and full update, delete. */
+export function integrationHandlers(services: Services) {
+  const { secrets, catalog } = services;
+
+  async function persist(
+    ctx: HandlerContext,
+    existing: IntegrationTable | null,
+    fields: { key: string; provider: string; displayName: string; description: string | null; enabled: boolean; tags: string[]; allowReveal: boolean },
+    desired: DesiredIntegration,
+  ): Promise<IntegrationRecord> {
+    const provider = providerOf(services, fields.provider);
+    const stored = existing ? await secrets.names(ctx.db, existing.uid) : new Set<string>();
+    const resolved = resolveIntegration(provider, desired, ctx.principal, stored);
+    const now = ctx.now.toISOString();
+    const columns = {
+      provider: fields.provider,
+      display_name: fields.displayName,
+      description: fields.description,
+      scope: resolved.scope,
+      workspace_id: resolved.workspaceId,
+      owner_user_id: resolved.ownerUserId,
+      auth_method: resolved.authMethod,
+      config: JSON.stringify(resolved.config),
+      enabled: fields.enabled ? 1 : 0,
+      tags: JSON.stringify(fields.tags),
+      allow_reveal: fields.allowReveal ? 1 : 0,
+    };
+    let row: IntegrationTable;
+    if (existing) {
+      assertIfMatch(ctx.ifMatch, Number(existing.version));
+      row = { ...existing, ...columns, updated_at: now, updated_by: ctx.principal.keyId, version: Number(existing.version) + 1 };
+      const result = await ctx.db
+        .updateTable('integrations')
+        .set({ ...columns, updated_at: now, updated_by: ctx.principal.keyId, version: row.version })
+        .where('uid', '=', existing.uid)
+        .where('version', '=', existing.version)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw concurrentModification();
+    } else {
+      row = {
+        uid: newId('int', ctx.now.getTime()),
+        tenant_id: ctx.principal.tenantId,
+        key: fields.key,
+        ...columns,
+        created_at: now,
+        updated_at: now,
+        created_by: ctx.principal.keyId,
+        updated_by: ctx.principal.keyId,
+        version: 1,
+      };
+      try {
+        await ctx.db.insertInto('integrations').values(row).execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new LatchkeyError('conflict', `an integration with key "${fields.key}" already exists`, { reason: 'duplicate_key' });
+        throw error;
+      }
+    }
+    await secrets.apply(ctx.db, ctx.principal.tenantId, 'integration', row.uid, resolved.plan, now);
+    ctx.audit.resource = { type: 'integration', id: row.key };
+    ctx.audit.changes = {
+      fields: changedFields(existing, row),
+      secretsChanged: [...Object.keys(resolved.plan.set), ...resolved.plan.remove].sort(),
+    };
+    return toIntegrationRecord(row, resolved.plan.resulting, catalog);
+  }
+
+  return {
+    async create(input: InputOf<typeof CreateIntegration>, ctx: HandlerContext) {
+      const exists = await ctx.db.selectFrom('integrations').select('uid').where('tenant_id', '=', ctx.principal.tenantId).where('key', '=', input.key).executeTakeFirst();
+      if (exists) throw new LatchkeyError('conflict', `an integration with key "${input.key}" already exists`, { reason: 'duplicate_key' });
+      return persist(
+        ctx,
+        null,
+        { key: input.key, provider: input.provider, displayName: input.displayName, description: input.description ?? null, enabled: input.enabled, tags: input.tags, allowReveal: input.allowReveal },
+        { authMethod: input.authMethod, scope: input.scope, workspaceId: input.workspaceId, ownerUserId: input.ownerUserId, config: input.config, secrets: input.secrets },
+      );
+    },
+
+    async get(input: InputOf<typeof GetIntegration>, ctx: HandlerContext) {
+      const row = await loadIntegration(ctx.db, ctx.principal, input.key);
+      return toIntegrationRecord(row, await secrets.names(ctx.db, row.uid), catalog);
+    },
+
+    async list(input: InputOf<typeof ListIntegrations>, ctx: HandlerContext) {
+      const after = decodeCursor(input.cursor, 'string');
+      let query = ctx.db.selectFrom('integrations').selectAll().where(visibleIntegrations(ctx.principal));
+      if (after !== undefined) query = query.where('key', '>', after);
+      if (input.provider) query = query.where('provider', '=', input.provider);
+      if (input.scope) query = query.where('scope', '=', input.scope);
+      if (input.enabled !== undefined) query = query.where('enabled', '=', input.enabled ? 1 : 0);
+      // Tags are a JSON array; a quoted LIKE finds one exactly (tags cannot contain quotes).
+      if (input.tag) query = query.where(sql<boolean>`tags like ${`%${JSON.stringify(input.tag).replace(/[%_!]/g, '!$&')}%`} escape '!'`);
+      const rows = await query.orderBy('key').limit(input.limit + 1).execute();
+      const page = pageFrom(rows, input.limit, (r) => r.key);
+      const names = await secrets.namesMany(ctx.db, page.rows.map((r) => r.uid));
+      return { data: page.rows.map((r) => toIntegrationRecord(r, names.get(r.uid) ?? new Set(), catalog)), nextCursor: page.nextCursor };
+    },
+
+    async update(input: InputOf<typeof UpdateIntegration>, ctx: HandlerContext) {
+      const row = await loadIntegration(ctx.db, ctx.principal, input.key);
+      const config: Record<string, unknown> = JSON.parse(row.config);
+      for (const [name, value] of Object.entries(input.config ?? {})) {
+        if (value === null) delete config[name];
+        else config[name] = value;
+      }
+      return persist(
+        ctx,
+        row,
+        {
+          key: row.key,
+          provider: row.provider,
+          displayName: input.displayName ?? row.display_name,
+          description: input.description === undefined ? row.description : input.description,
+          enabled: input.enabled ?? row.enabled === 1,
+          tags: input.tags ?? JSON.parse(row.tags),
+          allowReveal: input.allowReveal ?? row.allow_reveal === 1,
+        },
+        {
+          authMethod: (input.authMethod ?? row.auth_method) as DesiredIntegration['authMethod'],
+          scope: input.scope ?? (row.scope as DesiredIntegration['scope']),
+          workspaceId: input.workspaceId === undefined ? (input.scope && input.scope !== row.scope ? undefined : row.workspace_id) : input.workspaceId,
+          ownerUserId: input.ownerUserId === undefined ? (input.scope && input.scope !== row.scope ? undefined : row.owner_user_id) : input.ownerUserId,
+          config,
+          secrets: input.secrets,
+        },
+      );
+    },
+
+    async replace(input: InputOf<typeof ReplaceIntegration>, ctx: HandlerContext) {
+      const row = await loadIntegration(ctx.db, ctx.principal, input.key);
+      if (input.provider !== row.provider) throw fieldError('provider', `cannot change from ${row.provider}; create a new integration instead`);
+      return persist(
+        ctx,
+        row,
+        { key: row.key, provider: row.provider, displayName: input.displayName, description: input.description ?? null, enabled: input.enabled, tags: input.tags, allowReveal: input.allowReveal },
+        { authMethod: input.authMethod, scope: input.scope, workspaceId: input.workspaceId, ownerUserId: input.ownerUserId, config: input.config, secrets: input.secrets },
+      );
+    },
+
+    async delete(input: InputOf<typeof DeleteIntegration>, ctx: HandlerContext) {
+      const row = await loadIntegration(ctx.db, ctx.principal, input.key);
+      assertIfMatch(ctx.ifMatch, Number(row.version));
+      const count = await ctx.db
+        .selectFrom('connections')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('integration_uid', '=', row.uid)
+        .executeTakeFirstOrThrow();
+      const connections = Number(count.n);
+      if (connections > 0 && !input.cascade) {
+        throw new LatchkeyError('conflict', `integration "${row.key}" still has ${connections} connection(s); delete them first or pass cascade=true`, { reason: 'connections_exist' });
+      }
+      const connectionUids = ctx.db.selectFrom('connections').select('uid').where('integration_uid', '=', row.uid);
+      await ctx.db.deleteFrom('secrets').where('owner_uid', 'in', connectionUids).execute();
+      await ctx.db.deleteFrom('connections').where('integration_uid', '=', row.uid).execute();
+      await ctx.db.deleteFrom('secrets').where('owner_uid', '=', row.uid).execute();
+      await ctx.db.deleteFrom('integrations').where('uid', '=', row.uid).execute();
+      ctx.audit.resource = { type: 'integration', id: row.key };
+      ctx.audit.changes = { fields: connections > 0 ? ['connections'] : [], secretsChanged: [] };
+      return { key: row.key, deleted: true as const, connectionsDeleted: connections };
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Values that look like what a UI shows in place of a secret. Accepting one would store
+ * the mask over the real secret (the round-trip bug n8n and Airbyte both shipped), so
+ * they are refused with 422 and never stored.
+ */
+const MASK_PATTERNS: RegExp[] = [
+  /^[*•●·]{3,}[A-Za-z0-9]{0,4}$/u, // ********, ••••, ****abcd
+  /^[xX#]{6,}$/,
+  /^_*\[?<?\s*(redacted|masked|hidden|secret|sensitive|removed)\s*>?\]?_*$/i,
+  /^__n8n_blank_value_/i,
+  /^\*{3,}.*\*{3,}$/,
+];
+
+export function isMaskLike(value: string): boolean {
+  const trimmed = value.trim();
+  return MASK_PATTERNS.some((pattern) => pattern.test(trimmed));
+}

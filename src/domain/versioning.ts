@@ -1,0 +1,13 @@
+import { LatchkeyError } from '../errors.js';
+
+/** Checks `If-Match` against a record's version before a write. */
+export function assertIfMatch(ifMatch: number | '*' | undefined, version: number): void {
+  if (ifMatch === undefined || ifMatch === '*') return;
+  if (ifMatch !== version) {
+    throw new LatchkeyError('precondition_failed', `the record is at version ${version}, not ${ifMatch}`);
+  }
+}
+
+/** The error for an update that lost a race (the row changed between read and write). */
+export const concurrentModification = (): LatchkeyError =>
+  new LatchkeyError('precondition_failed', 'the record was changed by another request; read it again and retry');

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/** An open database: the typed query builder plus which engine is behind it. */
+export interface Store {
+  db: Kysely<Database>;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** `postgres://…` for PostgreSQL; otherwise a SQLite file path (or `:memory:`). */
+  url: string;
+  /** PostgreSQL pool size per instance. */
+  poolSize?: number;
+}
+
+/**
+ * Opens SQLite (WAL, NORMAL sync, foreign keys on) or a PostgreSQL pool.
+ *
+ * @example
+ * ```ts
+ * const store = openStore({ url: './data/latchkey.db' });
+ * ```
+ */
+export function openStore(opts: OpenStoreOptions): Store {
+  if (/^postgres(ql)?:\/\//.test(opts.url)) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', close: () => db.destroy() };
+  }
+  if (opts.url !== ':memory:') mkdirSync(dirname(opts.url), { recursive: true });
+  const sqlite = new SqliteDatabase(opts.url);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, engine: 'sqlite', close: () => db.destroy() };
+}

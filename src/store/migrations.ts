@@ -1,0 +1,174 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+/**
+ * Forward-only migrations, written once with portable column types and run by both
+ * engines. Never edit a shipped migration; add the next one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('tenants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('is_platform', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('audit_seq', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('audit_head', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('policies', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('workspace_id', 'text')
+        .addColumn('key_lookup', 'text', (c) => c.notNull())
+        .addColumn('key_hash', 'text', (c) => c.notNull())
+        .addColumn('key_prefix', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('expires_at', 'text')
+        .execute();
+      await db.schema.createIndex('api_keys_tenant').on('api_keys').columns(['tenant_id', 'id']).execute();
+      await db.schema.createIndex('api_keys_lookup').on('api_keys').column('key_lookup').execute();
+
+      await db.schema
+        .createTable('data_keys')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('root_key_id', 'text', (c) => c.notNull())
+        .addColumn('wrapped', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('data_keys_pk', ['tenant_id', 'version'])
+        .execute();
+
+      await db.schema
+        .createTable('integrations')
+        .addColumn('uid', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('workspace_id', 'text')
+        .addColumn('owner_user_id', 'text')
+        .addColumn('auth_method', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('allow_reveal', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('updated_by', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addUniqueConstraint('integrations_tenant_key', ['tenant_id', 'key'])
+        .execute();
+
+      await db.schema
+        .createTable('connections')
+        .addColumn('uid', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('integration_uid', 'text', (c) => c.notNull().references('integrations.uid'))
+        .addColumn('integration_key', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('credential_type', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('scopes', 'text')
+        .addColumn('token_type', 'text')
+        .addColumn('last_refreshed_at', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_reason', 'text')
+        .addColumn('health', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('updated_by', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addUniqueConstraint('connections_integration_id', ['integration_uid', 'id'])
+        .execute();
+      // Keyset pagination: per integration and across the tenant, both by uid (time-ordered).
+      await db.schema.createIndex('connections_integration_uid').on('connections').columns(['integration_uid', 'uid']).execute();
+      await db.schema.createIndex('connections_tenant_uid').on('connections').columns(['tenant_id', 'uid']).execute();
+      await db.schema.createIndex('connections_expiry').on('connections').columns(['expires_at']).execute();
+
+      await db.schema
+        .createTable('secrets')
+        .addColumn('owner_uid', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('owner_kind', 'text', (c) => c.notNull())
+        .addColumn('key_version', 'integer', (c) => c.notNull())
+        .addColumn('ciphertext', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('secrets_pk', ['owner_uid', 'field'])
+        .execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('actor_key_id', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('resource_type', 'text')
+        .addColumn('resource_id', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('request_id', 'text')
+        .addColumn('ip', 'text')
+        .addColumn('changes', 'text')
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addUniqueConstraint('audit_events_tenant_seq', ['tenant_id', 'seq'])
+        .execute();
+      await db.schema.createIndex('audit_events_action').on('audit_events').columns(['tenant_id', 'action', 'seq']).execute();
+
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('idem_key', 'text', (c) => c.notNull())
+        .addColumn('operation', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('response', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_pk', ['tenant_id', 'idem_key'])
+        .execute();
+    },
+  },
+};
+
+class InCodeMigrations implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+/** Runs every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrations() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(error as Error).message}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export const latestMigration = (): string => Object.keys(migrations).sort().at(-1)!;
+export { sql };

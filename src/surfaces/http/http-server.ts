@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from '../../contracts/registry.js';
+import type { Authenticator } from '../../domain/access/authenticator.js';
+import { LatchkeyError } from '../../errors.js';
+import type { Store } from '../../store/database.js';
+import { buildOpenApi } from '../openapi/openapi.js';
+import { registerContractRoutes } from './contract-routes.js';
+import { DOCS_SCRIPT, docsHtml } from './docs-page.js';
+import { toProblem } from './problem.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface HttpServerDeps {
+  registry: Registry;
+  authenticator: Authenticator;
+  store: Store;
+  logger: Logger;
+  version: string;
+  publicUrl: string;
+  bodyLimitBytes: number;
+  rateLimitPerSecond: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+const API_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+};
+const DOCS_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/**
+ * The HTTP surface: Fastify with problem+json errors, request ids, security headers,
+ * body limits, the contract routes, health checks, OpenAPI and the reference UI.
+ */
+export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    // Our own onResponse hook logs one line per request (path only, never the query).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 600 },
+  });
+  // JSON only: anything else is a 415, not silently read as text.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    for (const [name, value] of Object.entries(API_HEADERS)) reply.header(name, value);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // Path only: query strings may carry ids we do not want in logs at info level.
+    request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error, request.url.split('?')[0] ?? '/', request.id);
+    if (problem.status >= 500) request.log.error({ err: error, requestId: request.id }, 'unexpected error');
+    reply.code(problem.status).type('application/problem+json').send(problem);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const problem = toProblem(new LatchkeyError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`), request.url.split('?')[0] ?? '/', request.id);
+    reply.code(404).type('application/problem+json').send(problem);
+  });
+
+  const keyLimiter = new RateLimiter(deps.rateLimitPerSecond, Math.max(deps.rateLimitPerSecond * 2, 1));
+  const failedAuthLimiter = new RateLimiter(deps.rateLimitPerSecond > 0 ? 5 : 0, 50);
+  registerContractRoutes(app, { registry: deps.registry, authenticator: deps.authenticator, keyLimiter, failedAuthLimiter });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await deps.store.db.selectFrom('tenants').select('id').limit(1).execute();
+      return { status: 'ready' };
+    } catch {
+      reply.code(503);
+      return { status: 'unavailable', reason: 'database' };
+    }
+  });
+
+  const openapi = buildOpenApi(deps.registry.contracts(), { version: deps.version, serverUrl: deps.publicUrl });
+  app.get('/openapi.json', async () => openapi);
+  app.get('/docs', async (_request, reply) => {
+    reply.header('content-security-policy', DOCS_CSP).type('text/html; charset=utf-8');
+    return docsHtml();
+  });
+  app.get('/docs/app.js', async (_request, reply) => {
+    reply.header('content-security-policy', DOCS_CSP).type('text/javascript; charset=utf-8');
+    return DOCS_SCRIPT;
+  });
+  return app;
+}
