@@ -35,7 +35,9 @@ export class AuditLog {
 
   async append(trx: Kysely<Database>, input: AuditInput): Promise<string> {
     let query = trx.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', input.tenantId);
-    if (this.engine === 'postgres') query = query.forUpdate();
+    // NO KEY UPDATE: serialises appenders without conflicting with the KEY SHARE locks
+    // that foreign keys to the tenant row take (FOR UPDATE would deadlock with them).
+    if (this.engine === 'postgres') query = query.forNoKeyUpdate();
     const head = await query.executeTakeFirst();
     if (!head) throw new Error(`audit: tenant ${input.tenantId} does not exist`);
     const fields: ChainedFields = {

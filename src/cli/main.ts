@@ -28,7 +28,7 @@ async function serve(config: LatchkeyConfig): Promise<void> {
   const address = await lk.app.listen({ host: config.host, port: config.port });
   const shown = config.publicUrl || address;
   process.stdout.write(`\nLatchkey ${address === shown ? 'is running at' : `listens on ${address}, public URL`} ${shown}\n`);
-  process.stdout.write(`  API reference: ${shown}/docs\n  Studio:        ${shown}/studio\n`);
+  process.stdout.write(`  API reference: ${shown}/docs\n  OpenAPI:       ${shown}/openapi.json\n`);
   if (lk.firstAdminKey) {
     process.stdout.write(`\nFirst admin API key (shown once, store it now):\n  ${lk.firstAdminKey}\n\n`);
   }
