@@ -82,7 +82,7 @@ export async function startTestServer(opts: { engine?: EngineName; config?: Part
     } catch {
       body = undefined;
     }
-    return { status: res.statusCode, headers: res.headers, body, text: res.body };
+    return { status: res.statusCode, headers: res.headers as TestResponse['headers'], body: body as any, text: res.body };
   };
 
   const server: TestServer = {

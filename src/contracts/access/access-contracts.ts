@@ -1,20 +1,11 @@
 import { z } from 'zod';
 import { defineCommand, defineQuery } from '../define.js';
+import { metaFor } from '../meta.js';
 import { OWNERS } from '../owners.js';
 import { POLICY_KEYS, ROLES, policy } from '../policies.js';
 import { OpaqueId, PageInput, QueryBoolean, Timestamp, pageOf } from '../shared-schemas.js';
 
-const meta = (key: string, title: string, description: string, goal: string, context: string, tags: string[]) => ({
-  key,
-  title,
-  version: '1.0.0',
-  description,
-  goal,
-  context,
-  owners: [OWNERS.access],
-  tags: ['access', ...tags],
-  stability: 'experimental' as const,
-});
+const meta = metaFor(OWNERS.access, ['access']);
 
 export const ApiKeyRecord = z.object({
   id: z.string(),

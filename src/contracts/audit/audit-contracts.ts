@@ -1,20 +1,11 @@
 import { z } from 'zod';
 import { defineCommand, defineQuery } from '../define.js';
+import { metaFor } from '../meta.js';
 import { OWNERS } from '../owners.js';
 import { policy } from '../policies.js';
 import { PageInput, Timestamp, pageOf } from '../shared-schemas.js';
 
-const meta = (key: string, title: string, description: string, goal: string, context: string) => ({
-  key,
-  title,
-  version: '1.0.0',
-  description,
-  goal,
-  context,
-  owners: [OWNERS.audit],
-  tags: ['audit'],
-  stability: 'experimental' as const,
-});
+const meta = metaFor(OWNERS.audit, ['audit']);
 
 export const AuditEventRecord = z.object({
   id: z.string(),

@@ -1,22 +1,13 @@
 import { z } from 'zod';
 import { CredentialType } from '../../providers/provider-schema.js';
 import { defineCommand, defineQuery } from '../define.js';
+import { metaFor } from '../meta.js';
 import { OWNERS } from '../owners.js';
 import { policy } from '../policies.js';
 import { ConfigObject, ConnectionId, IntegrationKey, Labels, PageInput, ProviderKey, QueryBoolean, pageOf } from '../shared-schemas.js';
 import { ConnectionRecord, ConnectionStatus } from './records.js';
 
-const meta = (key: string, title: string, description: string, goal: string, context: string) => ({
-  key,
-  title,
-  version: '1.0.0',
-  description,
-  goal,
-  context,
-  owners: [OWNERS.integrations],
-  tags: ['integration', 'connections'],
-  stability: 'experimental' as const,
-});
+const meta = metaFor(OWNERS.integrations, ['integration', 'connections']);
 
 const METADATA_MAX_BYTES = 16 * 1024;
 const Metadata = z

@@ -1,28 +1,35 @@
 import { z } from 'zod';
 import { AuthMethod } from '../../providers/provider-schema.js';
 import { defineCommand, defineQuery } from '../define.js';
+import { metaFor } from '../meta.js';
 import { OWNERS } from '../owners.js';
 import { policy } from '../policies.js';
 import { ConfigObject, IntegrationKey, OpaqueId, PageInput, ProviderKey, QueryBoolean, SecretChanges, Tags, pageOf } from '../shared-schemas.js';
 import { IntegrationRecord, Scope } from './records.js';
 
-const meta = (key: string, title: string, description: string, goal: string, context: string) => ({
-  key,
-  title,
-  version: '1.0.0',
-  description,
-  goal,
-  context,
-  owners: [OWNERS.integrations],
-  tags: ['integration', 'definitions'],
-  stability: 'experimental' as const,
-});
+const meta = metaFor(OWNERS.integrations, ['integration', 'definitions']);
 
 const manage = { auth: 'key' as const, policies: [policy('platform.integration.manage')] };
 const read = { auth: 'key' as const, policies: [policy('platform.integration.read')] };
 
 const DisplayName = z.string().trim().min(1).max(100);
 const Description = z.string().max(500);
+
+/** The whole non-secret body of an integration, plus write-only secrets (create and PUT). */
+const fullBody = {
+  provider: ProviderKey,
+  displayName: DisplayName,
+  description: Description.nullable().optional(),
+  scope: Scope.default('global'),
+  workspaceId: OpaqueId.nullable().optional(),
+  ownerUserId: OpaqueId.nullable().optional(),
+  authMethod: AuthMethod.optional().describe('Defaults to the provider\'s first auth method'),
+  config: ConfigObject.default({}),
+  secrets: SecretChanges.optional(),
+  enabled: z.boolean().default(true),
+  tags: Tags.default([]),
+  allowReveal: z.boolean().default(false),
+};
 
 export const CreateIntegration = defineCommand({
   meta: meta(
@@ -33,21 +40,7 @@ export const CreateIntegration = defineCommand({
     'Config is validated against the provider\'s parameter metadata; unknown or mask-like secrets are refused.',
   ),
   io: {
-    input: z.strictObject({
-      key: IntegrationKey,
-      provider: ProviderKey,
-      displayName: DisplayName,
-      description: Description.optional(),
-      scope: Scope.default('global'),
-      workspaceId: OpaqueId.optional(),
-      ownerUserId: OpaqueId.optional(),
-      authMethod: AuthMethod.optional().describe('Defaults to the provider\'s first auth method'),
-      config: ConfigObject.default({}),
-      secrets: SecretChanges.optional(),
-      enabled: z.boolean().default(true),
-      tags: Tags.default([]),
-      allowReveal: z.boolean().default(false),
-    }),
+    input: z.strictObject({ key: IntegrationKey, ...fullBody }),
     output: IntegrationRecord,
     errors: ['validation_failed', 'conflict', 'forbidden'],
   },
@@ -130,21 +123,7 @@ export const ReplaceIntegration = defineCommand({
     'Fields left out take their defaults; the provider cannot change; honours If-Match.',
   ),
   io: {
-    input: z.strictObject({
-      key: IntegrationKey,
-      provider: ProviderKey,
-      displayName: DisplayName,
-      description: Description.nullable().optional(),
-      scope: Scope.default('global'),
-      workspaceId: OpaqueId.nullable().optional(),
-      ownerUserId: OpaqueId.nullable().optional(),
-      authMethod: AuthMethod.optional(),
-      config: ConfigObject.default({}),
-      secrets: SecretChanges.optional(),
-      enabled: z.boolean().default(true),
-      tags: Tags.default([]),
-      allowReveal: z.boolean().default(false),
-    }),
+    input: z.strictObject({ key: IntegrationKey, ...fullBody }),
     output: IntegrationRecord,
     errors: ['not_found', 'validation_failed', 'precondition_failed'],
   },
