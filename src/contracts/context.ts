@@ -36,4 +36,6 @@ export interface HandlerContext extends CallContext {
   db: Kysely<Database>;
   now: Date;
   audit: AuditNote;
+  /** Runs after the command's transaction commits (never if it rolls back), e.g. cache eviction. */
+  afterCommit(effect: () => void): void;
 }

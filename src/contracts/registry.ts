@@ -30,7 +30,13 @@ export interface RegistryDeps {
 
 /** Turns zod issues into the problem `errors` list (paths and messages, never values). */
 export function fieldErrorsOf(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
+  const pathOf = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
+  return error.issues.flatMap((issue) =>
+    // zod reports unknown keys on the parent object; name each key so clients can point at it.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: 'is not a field of this operation' }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
 }
 
 /**
@@ -108,14 +114,16 @@ export class Registry {
     const audit: AuditNote = {};
     try {
       if (contract.kind === 'query') {
-        const output = await handler(parsed.data, { ...call, principal, db: this.deps.store.db, now, audit });
+        const output = await handler(parsed.data, { ...call, principal, db: this.deps.store.db, now, audit, afterCommit: (effect) => effect() });
         return { output: this.checkOutput(contract, output), replayed: false };
       }
       return await this.runCommand(contract, handler, parsed.data, call, principal, now, audit);
     } catch (error) {
       if (contract.kind === 'command') {
         const status = error instanceof LatchkeyError ? statusOf(error.code) : 500;
-        await this.auditOutcome(contract, principal, call, now, audit, 'error', status).catch(() => undefined);
+        // A handler's own refusal (e.g. a workspace-restricted key reaching outside its workspace) is a denial too.
+        const outcome = error instanceof LatchkeyError && error.code === 'forbidden' ? 'denied' : 'error';
+        await this.auditOutcome(contract, principal, call, now, audit, outcome, status).catch(() => undefined);
       }
       if (error instanceof LatchkeyError) throw error;
       this.deps.onInternalError?.(key, error);
@@ -138,13 +146,15 @@ export class Registry {
       const replay = await idempotency.begin(store.db, principal.tenantId, idem.key, contract.meta.key, idem.fingerprint, now);
       if (replay) return { output: replay, replayed: true };
     }
+    const effects: Array<() => void> = [];
     try {
       const output = await store.db.transaction().execute(async (trx) => {
-        const result = this.checkOutput(contract, await handler(input, { ...call, principal, db: trx, now, audit }));
+        const result = this.checkOutput(contract, await handler(input, { ...call, principal, db: trx, now, audit, afterCommit: (effect) => effects.push(effect) }));
         await this.deps.audit.append(trx, this.auditInput(contract, principal, call, now, audit, 'success', contract.http.successStatus ?? 200));
         if (idem) await idempotency.complete(trx, principal.tenantId, idem.key, result);
         return result;
       });
+      for (const effect of effects) effect();
       return { output, replayed: false };
     } catch (error) {
       if (idem) await idempotency.abandon(store.db, principal.tenantId, idem.key).catch(() => undefined);

@@ -12,7 +12,7 @@ let available: boolean | undefined;
  */
 export async function postgresAvailable(): Promise<boolean> {
   if (available !== undefined) return available;
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
     await client.query('select 1');

@@ -44,6 +44,9 @@ export function accessHandlers(services: Services, onKeyRevoked: (keyId: string)
       if (principal.workspaceId && input.workspaceId !== principal.workspaceId) {
         throw new LatchkeyError('forbidden', 'a workspace-restricted key can only create keys for its own workspace');
       }
+      if (principal.userId && input.userId !== principal.userId) {
+        throw new LatchkeyError('forbidden', 'a key bound to a user can only create keys bound to the same user');
+      }
       if (input.expiresAt && Date.parse(input.expiresAt) <= ctx.now.getTime()) {
         throw new LatchkeyError('validation_failed', 'expiresAt is in the past', { errors: [{ path: 'expiresAt', message: 'must be in the future' }] });
       }
@@ -76,7 +79,9 @@ export function accessHandlers(services: Services, onKeyRevoked: (keyId: string)
       let query = ctx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', ctx.principal.tenantId);
       if (after !== undefined) query = query.where('id', '>', after);
       if (!input.includeRevoked) query = query.where('revoked_at', 'is', null);
+      // A key bound to a workspace or a user manages only the keys bound the same way.
       if (ctx.principal.workspaceId) query = query.where('workspace_id', '=', ctx.principal.workspaceId);
+      if (ctx.principal.userId) query = query.where('user_id', '=', ctx.principal.userId);
       const rows = await query.orderBy('id').limit(input.limit + 1).execute();
       const page = pageFrom(rows, input.limit, (r) => r.id);
       return { data: page.rows.map(toApiKeyRecord), nextCursor: page.nextCursor };
@@ -84,11 +89,13 @@ export function accessHandlers(services: Services, onKeyRevoked: (keyId: string)
 
     async revokeApiKey(input: InputOf<typeof RevokeApiKey>, ctx: HandlerContext) {
       const row = await ctx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', ctx.principal.tenantId).where('id', '=', input.id).executeTakeFirst();
-      if (!row || (ctx.principal.workspaceId && row.workspace_id !== ctx.principal.workspaceId)) throw notFound(`API key "${input.id}"`);
+      const outside = (ctx.principal.workspaceId && row?.workspace_id !== ctx.principal.workspaceId) || (ctx.principal.userId && row?.user_id !== ctx.principal.userId);
+      if (!row || outside) throw notFound(`API key "${input.id}"`);
       if (row.id === ctx.principal.keyId) throw new LatchkeyError('conflict', 'a key cannot revoke itself; use another admin key', { reason: 'self_revoke' });
       const revokedAt = row.revoked_at ?? ctx.now.toISOString();
       if (!row.revoked_at) await ctx.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', row.id).execute();
-      onKeyRevoked(row.id);
+      // Evict after commit: evicting earlier lets a concurrent request re-cache the key as valid.
+      ctx.afterCommit(() => onKeyRevoked(row.id));
       ctx.audit.resource = { type: 'api_key', id: row.id };
       ctx.audit.changes = { fields: row.revoked_at ? [] : ['revokedAt'], secretsChanged: [] };
       return toApiKeyRecord({ ...row, revoked_at: revokedAt });

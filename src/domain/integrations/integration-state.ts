@@ -45,7 +45,8 @@ function resolveScope(desired: DesiredIntegration, principal: Principal) {
   }
   if (scope === 'user') {
     if (!ownerUserId) throw fieldError('ownerUserId', 'is required when scope=user');
-    workspaceId ??= principal.workspaceId;
+    // Default only when not given: a stored null (PATCH carries it) must not silently move the record into the caller's workspace.
+    if (desired.workspaceId === undefined) workspaceId = principal.workspaceId;
     if (principal.userId && ownerUserId !== principal.userId) throw new LatchkeyError('forbidden', 'a key bound to a user can only own its own user-scoped integrations');
   }
   if (principal.workspaceId && workspaceId !== principal.workspaceId) {

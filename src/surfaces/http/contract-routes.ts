@@ -71,9 +71,16 @@ async function authenticate(deps: RouteDeps, request: FastifyRequest, reply: Fas
 
 /** Registers one route per contract (and its aliases); every route runs the registry pipeline. */
 export function registerContractRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  // Authenticate in `onRequest`, before Fastify reads the body: an anonymous caller gets a
+  // 401 without the server parsing up to a MiB of JSON for it, and learns nothing from 400/413/415.
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
+    principals.set(request, await authenticate(deps, request, reply));
+  };
   for (const contract of deps.registry.contracts()) {
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = await authenticate(deps, request, reply);
+      const principal = principals.get(request);
+      if (!principal) throw new LatchkeyError('unauthenticated', 'an API key is required');
       const input = assembleInput(contract, request);
       const result = await deps.registry.execute(contract.meta.key, input, {
         principal,
@@ -90,7 +97,7 @@ export function registerContractRoutes(app: FastifyInstance, deps: RouteDeps): v
       return output;
     };
     for (const path of [contract.http.path, ...(contract.http.aliases ?? [])]) {
-      app.route({ method: contract.http.method, url: toFastifyPath(path), handler });
+      app.route({ method: contract.http.method, url: toFastifyPath(path), onRequest, handler });
     }
   }
 }

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestResponse, type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
+import { createConnection, createIntegration, dbSnapshot, expectProblem } from './fixtures.js';
+
+/** ETag/If-Match, Idempotency-Key and cursor pagination (races: concurrency.test.ts; headers and auth: http-basics.test.ts). */
+describe('HTTP conventions', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(async () => s?.close());
+
+  describe('ETag and If-Match', () => {
+    it('single-record responses carry the version as ETag', async () => {
+      const created = await s.request('POST', '/v1/integrations', { body: githubIntegration('etag-1') });
+      expect(created.headers.etag).toBe('"1"');
+      expect((await s.request('GET', '/v1/integrations/etag-1')).headers.etag).toBe('"1"');
+      const conn = await s.request('POST', '/v1/integrations/etag-1/connections', { body: { id: 'c1', credentials: { type: 'oauth2', accessToken: 'a' } } });
+      expect(conn.headers.etag).toBe('"1"');
+      const patched = await s.request('PATCH', '/v1/integrations/etag-1/connections/c1', { body: { labels: { a: 'b' } } });
+      expect(patched.headers.etag).toBe('"2"');
+      expect((await s.request('GET', '/v1/integrations/etag-1/connections/c1')).headers.etag).toBe('"2"');
+      expect((await s.request('GET', '/v1/integrations')).headers.etag).toBeUndefined();
+    });
+
+    const writes = (key: string) => [
+      { method: 'PATCH', path: `/v1/integrations/${key}`, body: { description: 'changed' } },
+      { method: 'PUT', path: `/v1/integrations/${key}`, body: { ...githubIntegration(), key: undefined, displayName: 'Put' } },
+      { method: 'PATCH', path: `/v1/integrations/${key}/connections/c`, body: { metadata: { x: 1 } } },
+      { method: 'DELETE', path: `/v1/integrations/${key}/connections/c` },
+      { method: 'DELETE', path: `/v1/integrations/${key}?cascade=true` },
+    ];
+
+    it('a stale or malformed If-Match → 412 and nothing changes; a matching one, W/ or * succeeds', async () => {
+      const key = await createIntegration(s, s.adminKey);
+      await createConnection(s, s.adminKey, key, 'c');
+      for (const w of writes(key)) {
+        for (const ifMatch of ['"7"', '"0"', 'garbage', '7', '"1", "2"', '"abc"', '']) {
+          const before = await dbSnapshot(s);
+          const res = await s.request(w.method, w.path, { body: w.body, headers: { 'if-match': ifMatch } });
+          expectProblem(res, 412, 'precondition_failed');
+          expect(await dbSnapshot(s)).toEqual(before);
+        }
+      }
+      const [patch, put, connPatch, connDelete, del] = writes(key);
+      expect((await s.request(patch!.method, patch!.path, { body: patch!.body, headers: { 'if-match': '"1"' } })).status).toBe(200);
+      expect((await s.request(put!.method, put!.path, { body: put!.body, headers: { 'if-match': 'W/"2"' } })).status).toBe(200);
+      expect((await s.request(connPatch!.method, connPatch!.path, { body: connPatch!.body, headers: { 'if-match': '*' } })).status).toBe(200);
+      expect((await s.request(connDelete!.method, connDelete!.path, { headers: { 'if-match': '"2"' } })).status).toBe(200);
+      const deleted = await s.request(del!.method, del!.path, { headers: { 'if-match': '"3"' } });
+      expect(deleted.status, deleted.text).toBe(200);
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    const count = async (table: 'integrations' | 'connections' | 'api_keys') =>
+      Number((await s.lk.services.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+    it('same key and body replays the first response once created; a different body → 422', async () => {
+      const key = await createIntegration(s, s.adminKey);
+      const cases: { path: string; body: unknown; table: 'integrations' | 'connections' | 'api_keys'; changed: unknown }[] = [
+        { path: '/v1/integrations', body: githubIntegration('idem-int'), table: 'integrations', changed: githubIntegration('idem-int-2') },
+        { path: `/v1/integrations/${key}/connections`, body: { id: 'idem-c', credentials: { type: 'oauth2', accessToken: 'a' } }, table: 'connections', changed: { id: 'idem-c', credentials: { type: 'oauth2', accessToken: 'b' } } },
+        { path: '/v1/api-keys', body: { name: 'idem-key', role: 'viewer' }, table: 'api_keys', changed: { name: 'idem-key', role: 'admin' } },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const headers = { 'idempotency-key': `idem-${i}-${Date.now()}` };
+        const rows = await count(c.table);
+        const first = await s.request('POST', c.path, { body: c.body, headers });
+        expect(first.status, first.text).toBe(201);
+        expect(first.headers['idempotent-replayed']).toBeUndefined();
+        const again = await s.request('POST', c.path, { body: c.body, headers });
+        expect(again.status, again.text).toBe(201);
+        expect(again.headers['idempotent-replayed']).toBe('true');
+        expect(again.body).toEqual(first.body);
+        expect(again.headers.etag).toBe(first.headers.etag);
+        expect(await count(c.table)).toBe(rows + 1);
+        const before = await dbSnapshot(s);
+        const reused = await s.request('POST', c.path, { body: c.changed, headers });
+        expectProblem(reused, 422, 'validation_failed');
+        expect(await dbSnapshot(s)).toEqual(before);
+        // Without the header the same body is a new request (here: a duplicate).
+        expect((await s.request('POST', c.path, { body: c.body })).status).toBe(c.table === 'api_keys' ? 201 : 409);
+      }
+    });
+
+    it('a failed request releases its key; a malformed key → 400', async () => {
+      const headers = { 'idempotency-key': 'retry-after-failure' };
+      expectProblem(await s.request('POST', '/v1/integrations', { body: { ...githubIntegration('idem-retry'), secrets: {} }, headers }), 422);
+      const retried = await s.request('POST', '/v1/integrations', { body: githubIntegration('idem-retry'), headers });
+      expect(retried.status, retried.text).toBe(201);
+      for (const bad of ['has space', 'x'.repeat(256), 'ünïcode']) {
+        const before = await dbSnapshot(s);
+        expectProblem(await s.request('POST', '/v1/integrations', { body: githubIntegration('idem-bad'), headers: { 'idempotency-key': bad } }), 400, 'bad_request');
+        expect(await dbSnapshot(s)).toEqual(before);
+      }
+    });
+  });
+
+  describe('cursor pagination', () => {
+    it('walks 120 integrations with limit 50: every record exactly once, in order', async () => {
+      const t = await s.newTenant('Pagination');
+      const keys = Array.from({ length: 120 }, (_, i) => `page-${String(i).padStart(3, '0')}`);
+      for (const key of [...keys].reverse()) await createIntegration(s, t.adminKey, key);
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: TestResponse = await s.request('GET', `/v1/integrations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { key: t.adminKey });
+        expect(res.status, res.text).toBe(200);
+        sizes.push(res.body.data.length);
+        seen.push(...res.body.data.map((r: any) => r.key));
+        cursor = res.body.nextCursor;
+      } while (cursor && sizes.length < 10);
+      expect(sizes).toEqual([50, 50, 20]);
+      expect(seen).toEqual(keys);
+      // Filters keep working across pages, and the default page size is 50.
+      expect((await s.request('GET', '/v1/integrations', { key: t.adminKey })).body.data).toHaveLength(50);
+    });
+
+    it('walks connections across integrations exactly once, in id order', async () => {
+      const t = await s.newTenant('Connection pages');
+      const created: string[] = [];
+      for (const i of [1, 2, 3]) {
+        const key = await createIntegration(s, t.adminKey, `pages-${i}`);
+        for (let j = 0; j < 15; j++) created.push(`${key}/${await createConnection(s, t.adminKey, key, `c-${i}-${j}`)}`);
+      }
+      const seen: any[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: TestResponse = await s.request('GET', `/v1/connections?limit=7${cursor ? `&cursor=${cursor}` : ''}`, { key: t.adminKey });
+        seen.push(...res.body.data);
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      expect(seen.map((c) => `${c.integration}/${c.id}`).sort()).toEqual([...created].sort());
+      const uids = seen.map((c) => c.uid);
+      expect(uids).toEqual([...uids].sort());
+    });
+  });
+});
