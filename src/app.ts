@@ -53,11 +53,18 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
   const catalog = loadCatalog();
   const store: Store = openStore({ url: config.databaseUrl });
   try {
-    await migrateToLatest(store.db);
-    const root = loadRootKey({ value: config.rootKey, file: config.rootKeyFile, dataDir: config.dataDir, warn: (m) => logger.warn(m) });
+    await migrateToLatest(store.db, store.engine);
+    const wrapping = await store.db.selectFrom('data_keys').select('root_key_id').distinct().execute();
+    const root = loadRootKey({
+      value: config.rootKey,
+      file: config.rootKeyFile,
+      dataDir: config.dataDir,
+      warn: (m) => logger.warn(m),
+      neededKeyIds: wrapping.map((r) => r.root_key_id),
+    });
     const keyring = new Keyring(root);
     await keyring.verifyRootKey(store.db);
-    const audit = new AuditLog(store.engine);
+    const audit = new AuditLog(store.engine, keyring.derivedKey('audit-chain'));
     const services: Services = { store, keyring, secrets: new SecretStore(keyring), catalog, audit };
     const authenticator = new Authenticator(store);
     const registry = new Registry(ALL_CONTRACTS, {

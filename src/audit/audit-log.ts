@@ -31,7 +31,11 @@ export interface AuditInput {
  * an event that cannot be written rolls the operation back (fail-closed).
  */
 export class AuditLog {
-  constructor(private readonly engine: Engine) {}
+  /** @param chainKey HMAC key of the hash chain (derived from the root key, see `Keyring.derivedKey`). */
+  constructor(
+    private readonly engine: Engine,
+    readonly chainKey: Buffer,
+  ) {}
 
   async append(trx: Kysely<Database>, input: AuditInput): Promise<string> {
     let query = trx.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', input.tenantId);
@@ -55,7 +59,7 @@ export class AuditLog {
       changes: input.changes,
       prevHash: head.audit_head,
     };
-    const hash = chainHash(fields);
+    const hash = chainHash(fields, this.chainKey);
     await trx
       .insertInto('audit_events')
       .values({

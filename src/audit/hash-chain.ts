@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /** The hash before a tenant's first event. */
@@ -21,10 +21,14 @@ export interface ChainedFields {
   prevHash: string;
 }
 
-/** SHA-256 over the previous hash and the canonical JSON of the event. */
-export function chainHash(fields: ChainedFields & { hash?: string }): string {
+/**
+ * HMAC-SHA256, under a key derived from the root key, over the previous hash and the
+ * canonical JSON of the event. Keyed, so that someone who can write to the database but
+ * does not hold the root key cannot edit an event and re-hash the rest of the chain.
+ */
+export function chainHash(fields: ChainedFields & { hash?: string }, key: Buffer): string {
   const { hash: _ignored, ...covered } = fields;
-  return createHash('sha256').update(fields.prevHash).update('\n').update(canonicalJson(covered)).digest('hex');
+  return createHmac('sha256', key).update(fields.prevHash).update('\n').update(canonicalJson(covered)).digest('hex');
 }
 
 export interface ChainProblem {
@@ -37,7 +41,11 @@ export interface ChainProblem {
  * an edited event (hash mismatch), a deleted or reordered one (gap / broken link), or a
  * truncated tail (the tenant's stored head does not match the last event).
  */
-export function verifyChain(events: Iterable<ChainedFields & { hash: string }>, head?: { seq: number; hash: string }): { ok: boolean; checked: number; firstProblem: ChainProblem | null } {
+export function verifyChain(
+  events: Iterable<ChainedFields & { hash: string }>,
+  key: Buffer,
+  head?: { seq: number; hash: string },
+): { ok: boolean; checked: number; firstProblem: ChainProblem | null } {
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
   let checked = 0;
@@ -45,7 +53,7 @@ export function verifyChain(events: Iterable<ChainedFields & { hash: string }>, 
     checked++;
     if (event.seq !== expectedSeq) return { ok: false, checked, firstProblem: { seq: expectedSeq, problem: 'gap' } };
     if (event.prevHash !== prev) return { ok: false, checked, firstProblem: { seq: event.seq, problem: 'broken_link' } };
-    if (chainHash(event) !== event.hash) return { ok: false, checked, firstProblem: { seq: event.seq, problem: 'hash_mismatch' } };
+    if (chainHash(event, key) !== event.hash) return { ok: false, checked, firstProblem: { seq: event.seq, problem: 'hash_mismatch' } };
     prev = event.hash;
     expectedSeq++;
   }

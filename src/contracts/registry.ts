@@ -41,9 +41,10 @@ export function fieldErrorsOf(error: z.ZodError): FieldError[] {
 
 /**
  * Binds each contract to its handler exactly once and runs the one pipeline every
- * surface shares: validate input → authorize (deny by default) → handler (commands in a
+ * surface shares: authorize (deny by default) → validate input → handler (commands in a
  * transaction, with their audit event and idempotency record in the same transaction)
- * → validate output.
+ * → validate output. Authorizing first means a caller without the policy learns nothing
+ * about the input schema and every such call is audited as denied.
  */
 export class Registry {
   private readonly bound = new Map<string, Bound>();
@@ -99,10 +100,6 @@ export class Registry {
     const principal = call.principal;
     if (!principal) throw new LatchkeyError('unauthenticated', 'an API key is required');
 
-    const parsed = contract.io.input.safeParse(rawInput ?? {});
-    if (!parsed.success) {
-      throw new LatchkeyError('validation_failed', 'the request does not match the operation\'s input schema', { errors: fieldErrorsOf(parsed.error) });
-    }
     const now = (this.deps.clock ?? (() => new Date()))();
 
     const missing = contract.policy.policies.filter((p) => !principal.grants.has(p.key));
@@ -111,6 +108,10 @@ export class Registry {
       throw new LatchkeyError('forbidden', `this key lacks the policy ${missing.map((p) => p.key).join(', ')}`);
     }
 
+    const parsed = contract.io.input.safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      throw new LatchkeyError('validation_failed', 'the request does not match the operation\'s input schema', { errors: fieldErrorsOf(parsed.error) });
+    }
     const audit: AuditNote = {};
     try {
       if (contract.kind === 'query') {
@@ -141,7 +142,7 @@ export class Registry {
     audit: AuditNote,
   ): Promise<ExecutionResult> {
     const { store, idempotency } = this.deps;
-    const idem = call.idempotencyKey ? { key: call.idempotencyKey, fingerprint: idempotency.fingerprint(contract.meta.key, input) } : null;
+    const idem = call.idempotencyKey ? { key: call.idempotencyKey, fingerprint: idempotency.fingerprint(contract.meta.key, input, principal.keyId) } : null;
     if (idem) {
       const replay = await idempotency.begin(store.db, principal.tenantId, idem.key, contract.meta.key, idem.fingerprint, now);
       if (replay) return { output: replay, replayed: true };

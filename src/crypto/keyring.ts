@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { open, seal } from './aead.js';
@@ -23,7 +23,13 @@ export class RootKeyMismatchError extends Error {
   }
 }
 
-const ENVELOPE = /^lk1\.(\d+)\.([A-Za-z0-9_-]+)$/;
+/**
+ * `lk1.<version>.<base64url>`, version without leading zeros. The body must also be the
+ * canonical encoding of its bytes (checked in `decrypt`): base64url ignores the spare low
+ * bits of its last character, so without that check one ciphertext would have several
+ * accepted spellings, and a changed envelope would still decrypt.
+ */
+const ENVELOPE = /^lk1\.([1-9]\d{0,8})\.([A-Za-z0-9_-]+)$/;
 const aadOf = (ref: SecretRef): Buffer =>
   Buffer.from(JSON.stringify(['latchkey.secret.v1', ref.tenantId, ref.kind, ref.uid, ref.field]));
 const wrapAad = (tenantId: string, version: number): Buffer =>
@@ -43,11 +49,32 @@ interface TenantKeys {
  */
 export class Keyring {
   private readonly cache = new Map<string, TenantKeys>();
+  private readonly digestKeys = new Map<string, Buffer>();
 
   constructor(private readonly root: RootKey) {}
 
   get rootKeyId(): string {
     return this.root.id;
+  }
+
+  /**
+   * A keyed digest (HMAC-SHA256 under a key derived from the root key for `purpose`), for
+   * values that must be compared later but may contain secrets, such as the fingerprint
+   * of a request body. Unlike a plain hash, it cannot be used to confirm a guessed secret
+   * by anyone holding only the database.
+   */
+  digest(purpose: string, data: string): string {
+    return createHmac('sha256', this.derivedKey(purpose)).update(data, 'utf8').digest('hex');
+  }
+
+  /** A 256-bit key derived from the root key (HKDF-SHA256) for one purpose, e.g. the audit chain. */
+  derivedKey(purpose: string): Buffer {
+    let key = this.digestKeys.get(purpose);
+    if (!key) {
+      key = Buffer.from(hkdfSync('sha256', this.root.key, Buffer.alloc(0), `latchkey.digest.v1:${purpose}`, 32));
+      this.digestKeys.set(purpose, key);
+    }
+    return key;
   }
 
   /** Refuses a root key that did not wrap the stored data keys, naming the one needed. */
@@ -77,6 +104,30 @@ export class Keyring {
       .execute();
   }
 
+  /**
+   * Adds a new data key version for the tenant and makes it the one new ciphertexts use.
+   * Older versions stay in `data_keys`, so everything sealed under them keeps decrypting;
+   * re-encrypting old ciphertexts is a separate step. Returns the new version.
+   *
+   * @example
+   * ```ts
+   * const version = await keyring.rotateTenantKey(db, 'default', new Date().toISOString());
+   * ```
+   */
+  async rotateTenantKey(db: Kysely<Database>, tenantId: string, now: string): Promise<number> {
+    const latest = await db
+      .selectFrom('data_keys')
+      .select((eb) => eb.fn.max('version').as('version'))
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    const version = Number(latest?.version ?? 0) + 1;
+    const wrapped = seal(this.root.key, randomBytes(32), wrapAad(tenantId, version)).toString('base64url');
+    // A concurrent rotation that took this version makes the insert fail: no key is lost.
+    await db.insertInto('data_keys').values({ tenant_id: tenantId, version, root_key_id: this.root.id, wrapped, created_at: now }).execute();
+    this.cache.delete(tenantId);
+    return version;
+  }
+
   private async keysOf(db: Kysely<Database>, tenantId: string, version?: number): Promise<TenantKeys> {
     const cached = this.cache.get(tenantId);
     if (cached && (version === undefined || cached.byVersion.has(version))) return cached;
@@ -103,9 +154,11 @@ export class Keyring {
     const match = ENVELOPE.exec(ciphertext);
     if (!match) throw new Error('not a Latchkey ciphertext');
     const version = Number(match[1]);
+    const sealed = Buffer.from(match[2]!, 'base64url');
+    if (sealed.toString('base64url') !== match[2]) throw new Error('not a Latchkey ciphertext');
     const keys = await this.keysOf(db, ref.tenantId, version);
     const key = keys.byVersion.get(version);
     if (!key) throw new Error(`data key version ${version} of tenant ${ref.tenantId} is missing`);
-    return open(key, Buffer.from(match[2]!, 'base64url'), aadOf(ref)).toString('utf8');
+    return open(key, sealed, aadOf(ref)).toString('utf8');
   }
 }

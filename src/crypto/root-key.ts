@@ -27,6 +27,11 @@ export interface RootKeyOptions {
   file?: string | undefined;
   dataDir: string;
   warn: (message: string) => void;
+  /**
+   * Root key ids the database already needs. When non-empty, a missing key is an error
+   * naming them instead of a freshly generated key that could never unwrap anything.
+   */
+  neededKeyIds?: string[];
 }
 
 /**
@@ -46,6 +51,12 @@ export function loadRootKey(opts: RootKeyOptions): RootKey {
   if (existsSync(path)) {
     const key = decode(readFileSync(path, 'utf8'), path);
     return { id: rootKeyId(key), key, source: 'file' };
+  }
+  if (opts.neededKeyIds && opts.neededKeyIds.length > 0) {
+    throw new Error(
+      `no root key is configured, but the database holds data keys wrapped by ${opts.neededKeyIds.join(' or ')}; ` +
+        'start with that key in LATCHKEY_ROOT_KEY or LATCHKEY_ROOT_KEY_FILE',
+    );
   }
   const key = randomBytes(32);
   writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600 });

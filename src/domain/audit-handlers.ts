@@ -8,7 +8,7 @@ import { decodeCursor, pageFrom } from './cursor.js';
 const VERIFY_BATCH = 1000;
 
 /** Reading and verifying the tenant's audit trail. */
-export function auditHandlers() {
+export function auditHandlers(chainKey: Buffer) {
   return {
     async list(input: InputOf<typeof ListAuditEvents>, ctx: HandlerContext) {
       const before = decodeCursor(input.cursor, 'number');
@@ -48,7 +48,7 @@ export function auditHandlers() {
       }
       const collected = [];
       for await (const event of events()) collected.push(event);
-      const result = verifyChain(collected, { seq: Number(head.audit_seq), hash: head.audit_head });
+      const result = verifyChain(collected, chainKey, { seq: Number(head.audit_seq), hash: head.audit_head });
       ctx.audit.resource = { type: 'audit_chain', id: tenantId };
       return result;
     },

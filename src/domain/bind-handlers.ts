@@ -24,7 +24,7 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
   const integrations = integrationHandlers(services);
   const connections = connectionHandlers(services);
   const access = accessHandlers(services, hooks.onKeyRevoked);
-  const audit = auditHandlers();
+  const audit = auditHandlers(services.audit.chainKey);
   return registry
     .bind(ListProviders, providers.list)
     .bind(GetProvider, providers.get)

@@ -13,7 +13,8 @@ export interface SecretPlan {
 }
 
 export function carryForwardSecrets(stored: ReadonlySet<string>, incoming: Record<string, string | null> | undefined): SecretPlan {
-  const set: Record<string, string> = {};
+  // Null prototype: a field named like an Object.prototype member is an ordinary key here.
+  const set: Record<string, string> = Object.create(null);
   const remove: string[] = [];
   const resulting = new Set(stored);
   for (const [name, value] of Object.entries(incoming ?? {})) {

@@ -89,6 +89,8 @@ export function validateSecretChanges(
     else if (value === null) out[field] = null;
     else if (typeof value !== 'string') errors.push({ path: at, message: 'must be a string or null' });
     else if (value.length === 0) errors.push({ path: at, message: 'must not be empty (use null to remove it)' });
+    // A lone surrogate would be stored as U+FFFD: the credential would silently differ from what was sent.
+    else if (!value.isWellFormed()) errors.push({ path: at, message: 'must be well-formed Unicode' });
     else if (value.length > MAX_SECRET_LENGTH) errors.push({ path: at, message: `must be at most ${MAX_SECRET_LENGTH} characters` });
     else if (isMaskLike(value)) errors.push({ path: at, message: 'looks like a masked placeholder; send the real value, omit the field to keep it, or null to remove it' });
     else if (decl.pattern && !new RegExp(decl.pattern).test(value)) errors.push({ path: at, message: `does not have the expected format (${decl.pattern})` });

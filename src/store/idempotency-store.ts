@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { canonicalJson } from '../audit/canonical-json.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -17,8 +16,18 @@ const RETENTION_MS = 24 * 60 * 60 * 1000;
 export class IdempotencyStore {
   constructor(private readonly keyring: Keyring) {}
 
-  fingerprint(operation: string, input: unknown): string {
-    return createHash('sha256').update(operation).update('\n').update(canonicalJson(input)).digest('hex');
+  /**
+   * Identifies the request a key was first used with. Keyed (HMAC, see `Keyring.digest`):
+   * the input carries secret values, and a plain hash of it in the database would let
+   * anyone holding the database confirm a guessed password offline.
+   *
+   * Pass the caller's API key id as `principalKeyId` so a replay is only ever served to
+   * the key that made the request: another key reusing the same `Idempotency-Key` and body
+   * then gets "used with a different request" instead of the stored response, which it
+   * might not be allowed to see (a replay skips the handler and its checks).
+   */
+  fingerprint(operation: string, input: unknown, principalKeyId?: string): string {
+    return this.keyring.digest('idempotency-fingerprint', canonicalJson([operation, principalKeyId ?? null, input]));
   }
 
   /** Claims the key; returns the earlier response when this is a replay. */

@@ -160,8 +160,11 @@ class InCodeMigrations implements MigrationProvider {
 }
 
 /** Runs every pending migration; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations() });
+export async function migrateToLatest(db: Kysely<any>, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<string[]> {
+  // On PostgreSQL, Kysely would otherwise look for its migration tables in every schema of
+  // the database and mistake another deployment's (or test's) for this one's.
+  const schema = engine === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider: new InCodeMigrations(), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -18,7 +18,7 @@ describe.each(engines)('store on %s', (engine) => {
     const db = s.lk.services.store.db;
     const applied = await db.selectFrom('kysely_migration' as never).select('name' as never).execute();
     expect((applied as { name: string }[]).map((r) => r.name)).toContain(latestMigration());
-    expect(await migrateToLatest(db)).toEqual([]);
+    expect(await migrateToLatest(db, engine)).toEqual([]);
   });
 
   it('keeps the full lifecycle consistent', async () => {

@@ -123,28 +123,3 @@ export function githubIntegration(key = 'github-prod', clientSecret = 'gh-client
     secrets: { clientSecret },
   };
 }
-
-/**
- * `startTestServer`, but on PostgreSQL the schema is prepared with Kysely's migration
- * tables first. Kysely's Migrator (no `migrationTableSchema` in src/store/migrations.ts)
- * looks for `kysely_migration` / `kysely_migration_lock` in *every* schema, so while
- * another test file's schema holds them, a fresh schema's start fails with
- * `relation "kysely_migration_lock" does not exist`. Remove once migrations.ts scopes
- * the migrator to the current schema.
- */
-export async function startIsolatedTestServer(opts: { engine?: EngineName; config?: Partial<LatchkeyConfig> } = {}): Promise<TestServer> {
-  if (opts.engine !== 'postgres') return startTestServer(opts);
-  const { default: pg } = await import('pg');
-  const fresh = await freshPostgresSchema();
-  const client = new pg.Client({ connectionString: fresh.url });
-  await client.connect();
-  try {
-    await client.query('create table kysely_migration (name varchar(255) not null primary key, timestamp varchar(255) not null)');
-    await client.query('create table kysely_migration_lock (id varchar(255) not null primary key, is_locked integer not null default 0)');
-  } finally {
-    await client.end();
-  }
-  const server = await startTestServer({ ...opts, config: { ...opts.config, databaseUrl: fresh.url } });
-  const close = server.close;
-  return { ...server, databaseUrl: fresh.url, close: async () => (await close(), await fresh.drop()) };
-}

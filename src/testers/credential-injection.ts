@@ -1,0 +1,87 @@
+import type { TestTarget } from './connection-tester.js';
+import { configString, credentialString } from './target-config.js';
+import { TestFailure } from './test-result.js';
+
+type Injection = { style: 'bearer' } | { style: 'header'; header: string; prefix?: string } | { style: 'query'; param: string } | { style: 'basic' } | { style: 'none' };
+
+/** The credential field that holds the token for each token-bearing credential type. */
+const TOKEN_FIELD: Record<string, string> = {
+  api_key: 'apiKey',
+  pat: 'token',
+  oauth2: 'accessToken',
+  oauth2_client_credentials: 'accessToken',
+  oauth2_password: 'accessToken',
+};
+
+/**
+ * How credentials go on the request: the provider's `injection` for the integration's auth
+ * method; for the generic `http` provider, the integration's `authHeader`/`authPrefix`/
+ * `apiKeyQueryParam` override it. An empty `authPrefix` is honoured (bare value).
+ *
+ * @example
+ * ```ts
+ * resolveInjection(target); // { style: 'header', header: 'X-API-Key', prefix: '' }
+ * ```
+ */
+export function resolveInjection(target: TestTarget): Injection {
+  const { provider, authMethod } = target;
+  const declared = (provider.injection?.[authMethod] ?? provider.injection?.[target.credentials.type]) as Injection | undefined;
+  if (provider.generic && (authMethod === 'api_key' || authMethod === 'pat')) {
+    const queryParam = authMethod === 'api_key' ? configString(target, 'apiKeyQueryParam') : undefined;
+    if (queryParam) return { style: 'query', param: queryParam };
+    const rawPrefix = target.integrationConfig.authPrefix;
+    const header = configString(target, 'authHeader') ?? (declared?.style === 'header' ? declared.header : 'Authorization');
+    const prefix = typeof rawPrefix === 'string' ? rawPrefix : declared?.style === 'header' ? (declared.prefix ?? '') : 'Bearer ';
+    return { style: 'header', header, prefix };
+  }
+  if (!declared) throw new TestFailure('misconfigured', `provider ${provider.key} declares no credential injection for ${authMethod}`);
+  return declared;
+}
+
+function tokenOf(target: TestTarget): string {
+  const field = TOKEN_FIELD[target.credentials.type];
+  if (!field) throw new TestFailure('misconfigured', `${target.credentials.type} credentials cannot be sent as a token`);
+  const value = credentialString(target, field);
+  if (!value) throw new TestFailure('misconfigured', `the credentials have no ${field}`);
+  return value;
+}
+
+function headerSafe(value: string, what: string): string {
+  // A CR/LF would split the header; node rejects it too, but with a less helpful message.
+  if (/[\r\n\0]/.test(value)) throw new TestFailure('misconfigured', `the ${what} contains a line break`);
+  return value;
+}
+
+/**
+ * Puts the credentials on `url` / `headers` (mutated) as the provider declares.
+ *
+ * @example
+ * ```ts
+ * const headers: Record<string, string> = {};
+ * injectCredentials(target, url, headers); // headers.authorization = 'Bearer …'
+ * ```
+ */
+export function injectCredentials(target: TestTarget, url: URL, headers: Record<string, string>): void {
+  const injection = resolveInjection(target);
+  switch (injection.style) {
+    case 'none':
+      return;
+    case 'bearer':
+      headers.authorization = `Bearer ${headerSafe(tokenOf(target), 'token')}`;
+      return;
+    case 'header':
+      headers[injection.header.toLowerCase()] = `${injection.prefix ?? ''}${headerSafe(tokenOf(target), 'token')}`;
+      return;
+    case 'query':
+      url.searchParams.set(injection.param, tokenOf(target));
+      return;
+    case 'basic': {
+      const username = credentialString(target, 'username');
+      if (username === undefined) throw new TestFailure('misconfigured', 'the credentials have no username');
+      if (username.includes(':')) throw new TestFailure('misconfigured', 'a Basic auth username cannot contain ":"');
+      const password = credentialString(target, 'password') ?? '';
+      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+      return;
+    }
+  }
+}

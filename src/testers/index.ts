@@ -1,0 +1,10 @@
+export { awsSesTester } from './aws-ses-tester.js';
+export type { ConnectionTester, TestCredentials, TestTarget, TesterOptions } from './connection-tester.js';
+export { httpTester } from './http-tester.js';
+export { postgresqlTester } from './postgresql-tester.js';
+export { CONNECTION_TESTERS, DEFAULT_TEST_TIMEOUT_MS, runConnectionTest, type RunTestOptions } from './run-connection-test.js';
+export { collectSecrets, createScrubber, REDACTED, scrubResult } from './secret-scrubber.js';
+export { sftpTester } from './sftp-tester.js';
+export { signSigV4, type SigV4Credentials, type SigV4Request } from './sigv4.js';
+export { sshFingerprint } from './ssh-fingerprint.js';
+export { TEST_ERROR_CODES, TestFailure, type TestErrorCode, type TestResult } from './test-result.js';
