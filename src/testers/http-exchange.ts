@@ -39,7 +39,11 @@ export function sendGuardedRequest(req: GuardedRequest): Promise<GuardedResponse
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new TestFailure('misconfigured', `unsupported URL scheme ${url.protocol}`));
   if (url.username || url.password) return Promise.reject(new TestFailure('misconfigured', 'the URL must not contain credentials'));
   const options = urlToHttpOptions(url);
-  guard.preflight(options.hostname ?? url.hostname);
+  try {
+    guard.preflight(options.hostname ?? url.hostname);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const limit = req.maxBodyBytes ?? 1024 * 1024;
 

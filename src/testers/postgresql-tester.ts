@@ -4,7 +4,7 @@ import pg from 'pg';
 import { createGuardedSocket } from '../net/guarded-socket.js';
 import type { ConnectionTester } from './connection-tester.js';
 import { classifyNetworkError } from './network-errors.js';
-import { configPort, configString, credentialString, onAbort } from './target-config.js';
+import { configHost, configPort, configString, credentialString, onAbort } from './target-config.js';
 import { passed, TestFailure } from './test-result.js';
 
 /** TLS options for pg from the catalog's `sslMode` (disable | require | verify-full). */
@@ -58,7 +58,7 @@ export function classifyPostgresError(error: unknown, sslMode: string): TestFail
 export const postgresqlTester: ConnectionTester = {
   kind: 'postgresql',
   async test(target, { timeoutMs, guard, signal }) {
-    const host = configString(target, 'host', true);
+    const host = configHost(target);
     const port = configPort(target, 'port', 5432);
     const database = configString(target, 'database', true);
     const sslMode = configString(target, 'sslMode') ?? 'require';

@@ -52,7 +52,8 @@ function toFailure(error: unknown, started: number): TestResult {
  */
 export async function runConnectionTest(target: TestTarget, options: RunTestOptions): Promise<TestResult> {
   const started = performance.now();
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS;
+  // A zero, negative or NaN limit is a caller bug; testing with the default beats failing at once.
+  const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TEST_TIMEOUT_MS;
   const scrub = createScrubber(collectSecrets(target.credentials));
   const finish = (result: TestResult) => scrubResult(result, scrub);
 

@@ -3,7 +3,7 @@ import { createGuardedSocket } from '../net/guarded-socket.js';
 import type { ConnectionTester, TestTarget } from './connection-tester.js';
 import { classifyNetworkError } from './network-errors.js';
 import { isSha256Fingerprint, sameFingerprint, sshFingerprint } from './ssh-fingerprint.js';
-import { configPort, configString, credentialString, onAbort } from './target-config.js';
+import { configHost, configPort, configString, credentialString, onAbort } from './target-config.js';
 import { passed, TestFailure } from './test-result.js';
 
 /** Password or key authentication from `basic` / `key_file` credentials. */
@@ -59,7 +59,7 @@ function listDirectory(client: Client, directory: string): Promise<Listing> {
 export const sftpTester: ConnectionTester = {
   kind: 'sftp',
   async test(target, { timeoutMs, guard, signal }) {
-    const host = configString(target, 'host', true);
+    const host = configHost(target);
     const port = configPort(target, 'port', 22);
     const directory = configString(target, 'startDirectory') ?? '.';
     const expected = configString(target, 'hostKeyFingerprint');

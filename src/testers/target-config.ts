@@ -32,6 +32,19 @@ export function configString(target: TestTarget, name: string, required = false)
   return value;
 }
 
+/**
+ * The `host` parameter as socket APIs want it: an IPv6 literal loses its URL brackets
+ * (`[::1]` → `::1`), which `net.connect` would otherwise try to resolve as a name.
+ * @example
+ * ```ts
+ * configHost(target); // '::1' for a configured '[::1]'
+ * ```
+ */
+export function configHost(target: TestTarget): string {
+  const host = configString(target, 'host', true).trim();
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
 /** A TCP port parameter (number or numeric string), defaulting to `fallback`. */
 export function configPort(target: TestTarget, name: string, fallback: number): number {
   const value = configValue(target, name) ?? fallback;
