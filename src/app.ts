@@ -12,6 +12,7 @@ import { Authenticator } from './domain/access/authenticator.js';
 import { bindHandlers } from './domain/bind-handlers.js';
 import type { Services } from './domain/services.js';
 import { createLogger } from './logger.js';
+import { OutboundGuard } from './net/outbound-guard.js';
 import { loadCatalog } from './providers/catalog.js';
 import { type Store, openStore } from './store/database.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
@@ -65,7 +66,15 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
     const keyring = new Keyring(root);
     await keyring.verifyRootKey(store.db);
     const audit = new AuditLog(store.engine, keyring.derivedKey('audit-chain'));
-    const services: Services = { store, keyring, secrets: new SecretStore(keyring), catalog, audit };
+    const services: Services = {
+      store,
+      keyring,
+      secrets: new SecretStore(keyring),
+      catalog,
+      audit,
+      guard: new OutboundGuard({ allowPrivateNetworks: config.allowPrivateNetworks }),
+      testTimeoutMs: config.testTimeoutMs,
+    };
     const authenticator = new Authenticator(store);
     const registry = new Registry(ALL_CONTRACTS, {
       store,

@@ -21,6 +21,8 @@ export interface LatchkeyConfig {
   rateLimitPerSecond: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
+  /** Longest a connection test may run before it fails with `timeout`. */
+  testTimeoutMs: number;
 }
 
 const bool = (value: string | undefined): boolean => value === 'true' || value === '1';
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: overrides.logLevel ?? env.LATCHKEY_LOG_LEVEL ?? 'info',
     rateLimitPerSecond: overrides.rateLimitPerSecond ?? int('LATCHKEY_RATE_LIMIT', env.LATCHKEY_RATE_LIMIT, 500),
     bodyLimitBytes: overrides.bodyLimitBytes ?? int('LATCHKEY_BODY_LIMIT', env.LATCHKEY_BODY_LIMIT, 1024 * 1024),
+    testTimeoutMs: overrides.testTimeoutMs ?? int('LATCHKEY_TEST_TIMEOUT_MS', env.LATCHKEY_TEST_TIMEOUT_MS, 10_000),
   };
   if (config.bootstrapKey !== undefined && config.bootstrapKey.length < MIN_API_KEY_LENGTH) {
     throw new Error(`LATCHKEY_BOOTSTRAP_KEY must be at least ${MIN_API_KEY_LENGTH} characters`);

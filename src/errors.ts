@@ -61,12 +61,15 @@ export class LatchkeyError extends Error {
   readonly errors: FieldError[] | undefined;
   /** A finer machine-readable reason, e.g. `connections_exist` for a blocked delete. */
   readonly reason: string | undefined;
+  /** Extra problem members (RFC 9457 extensions), e.g. the failed `testResult` of a verified update. */
+  readonly extensions: Record<string, unknown> | undefined;
 
-  constructor(code: LatchkeyErrorCode, message: string, opts: { errors?: FieldError[]; reason?: string } = {}) {
+  constructor(code: LatchkeyErrorCode, message: string, opts: { errors?: FieldError[]; reason?: string; extensions?: Record<string, unknown> } = {}) {
     super(message);
     this.code = code;
     this.errors = opts.errors;
     this.reason = opts.reason;
+    this.extensions = opts.extensions;
   }
 }
 

@@ -38,4 +38,16 @@ export interface HandlerContext extends CallContext {
   audit: AuditNote;
   /** Runs after the command's transaction commits (never if it rolls back), e.g. cache eviction. */
   afterCommit(effect: () => void): void;
+  /** What the operation's prepare step returned (see `Registry.bind`), if it has one. */
+  prepared: unknown;
+}
+
+/**
+ * What a prepare step receives: the caller and the database outside any transaction, for
+ * slow I/O (a live connection test) that must not hold a write transaction open.
+ */
+export interface PrepareContext extends CallContext {
+  principal: Principal;
+  db: Kysely<Database>;
+  now: Date;
 }

@@ -3,14 +3,17 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { LatchkeyError, type FieldError, statusOf } from '../errors.js';
 import type { Store } from '../store/database.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
-import type { AuditNote, CallContext, HandlerContext, Principal } from './context.js';
+import type { AuditNote, CallContext, HandlerContext, PrepareContext, Principal } from './context.js';
 import type { AnyContract, InputOf, OutputOf } from './define.js';
 
 export type Handler<C extends AnyContract> = (input: InputOf<C>, ctx: HandlerContext) => Promise<OutputOf<C>>;
+/** Runs before a command's transaction (outside it); its result reaches the handler as `ctx.prepared`. */
+export type Prepare<C extends AnyContract> = (input: InputOf<C>, ctx: PrepareContext) => Promise<unknown>;
 
 interface Bound {
   contract: AnyContract;
   handler: Handler<AnyContract> | undefined;
+  prepare: Prepare<AnyContract> | undefined;
 }
 
 export interface ExecutionResult {
@@ -53,15 +56,21 @@ export class Registry {
   constructor(contracts: readonly AnyContract[], private readonly deps: RegistryDeps) {
     for (const contract of contracts) {
       if (this.bound.has(contract.meta.key)) throw new Error(`contract ${contract.meta.key} is declared twice`);
-      this.bound.set(contract.meta.key, { contract, handler: undefined });
+      this.bound.set(contract.meta.key, { contract, handler: undefined, prepare: undefined });
     }
   }
 
-  bind<C extends AnyContract>(contract: C, handler: Handler<C>): this {
+  /**
+   * Binds the handler of a contract. A command may also have a `prepare` step that runs
+   * first, outside the transaction, for slow I/O whose result the handler then applies —
+   * so a 10-second connection test never holds the database's write lock.
+   */
+  bind<C extends AnyContract>(contract: C, handler: Handler<C>, prepare?: Prepare<C>): this {
     const entry = this.bound.get(contract.meta.key);
     if (!entry) throw new Error(`contract ${contract.meta.key} is not registered`);
     if (entry.handler) throw new Error(`contract ${contract.meta.key} already has a handler`);
     entry.handler = handler as unknown as Handler<AnyContract>;
+    entry.prepare = prepare as unknown as Prepare<AnyContract> | undefined;
     return this;
   }
 
@@ -96,7 +105,7 @@ export class Registry {
     if (!this.sealed) throw new Error('registry used before seal()');
     const entry = this.bound.get(key);
     if (!entry?.handler) throw new LatchkeyError('not_found', `unknown operation ${key}`);
-    const { contract, handler } = entry;
+    const { contract, handler, prepare } = entry;
     const principal = call.principal;
     if (!principal) throw new LatchkeyError('unauthenticated', 'an API key is required');
 
@@ -115,10 +124,11 @@ export class Registry {
     const audit: AuditNote = {};
     try {
       if (contract.kind === 'query') {
-        const output = await handler(parsed.data, { ...call, principal, db: this.deps.store.db, now, audit, afterCommit: (effect) => effect() });
+        const prepared = prepare ? await prepare(parsed.data, { ...call, principal, db: this.deps.store.db, now }) : undefined;
+        const output = await handler(parsed.data, { ...call, principal, db: this.deps.store.db, now, audit, afterCommit: (effect) => effect(), prepared });
         return { output: this.checkOutput(contract, output), replayed: false };
       }
-      return await this.runCommand(contract, handler, parsed.data, call, principal, now, audit);
+      return await this.runCommand(contract, handler, prepare, parsed.data, call, principal, now, audit);
     } catch (error) {
       if (contract.kind === 'command') {
         const status = error instanceof LatchkeyError ? statusOf(error.code) : 500;
@@ -135,6 +145,7 @@ export class Registry {
   private async runCommand(
     contract: AnyContract,
     handler: Handler<AnyContract>,
+    prepare: Prepare<AnyContract> | undefined,
     input: unknown,
     call: CallContext,
     principal: Principal,
@@ -149,8 +160,9 @@ export class Registry {
     }
     const effects: Array<() => void> = [];
     try {
+      const prepared = prepare ? await prepare(input, { ...call, principal, db: store.db, now }) : undefined;
       const output = await store.db.transaction().execute(async (trx) => {
-        const result = this.checkOutput(contract, await handler(input, { ...call, principal, db: trx, now, audit, afterCommit: (effect) => effects.push(effect) }));
+        const result = this.checkOutput(contract, await handler(input, { ...call, principal, db: trx, now, audit, afterCommit: (effect) => effects.push(effect), prepared }));
         await this.deps.audit.append(trx, this.auditInput(contract, principal, call, now, audit, 'success', contract.http.successStatus ?? 200));
         if (idem) await idempotency.complete(trx, principal.tenantId, idem.key, result);
         return result;

@@ -34,3 +34,12 @@ export const Labels = z
   .refine((v) => Object.keys(v).length <= 32, 'at most 32 labels');
 
 export const HasSecrets = z.record(z.string(), z.boolean()).describe('Which write-only fields are set; values are never returned');
+
+/**
+ * Hosts (`db.internal`, `*.corp.example`) or CIDRs (`10.1.0.0/16`) that this integration's
+ * tests, proxy and OAuth calls may reach although they are private. Empty by default.
+ */
+export const NetworkAllowList = z
+  .array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.*:/_-]+$/, 'must be a host name, wildcard host or CIDR'))
+  .max(32)
+  .describe('Private hosts or CIDRs this integration may reach despite the outbound guard');

@@ -10,10 +10,12 @@ import {
   UpdateIntegration,
 } from '../contracts/integrations/integration-contracts.js';
 import { GetProvider, ListProviders } from '../contracts/integrations/provider-contracts.js';
+import { TestConnection, TestCredentials } from '../contracts/integrations/test-contracts.js';
 import type { Registry } from '../contracts/registry.js';
 import { accessHandlers } from './access/access-handlers.js';
 import { auditHandlers } from './audit-handlers.js';
 import { connectionHandlers } from './connections/connection-handlers.js';
+import { connectionTesting } from './connections/connection-testing.js';
 import { integrationHandlers } from './integrations/integration-handlers.js';
 import { providerHandlers } from './provider-handlers.js';
 import type { Services } from './services.js';
@@ -23,6 +25,7 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
   const providers = providerHandlers(services.catalog);
   const integrations = integrationHandlers(services);
   const connections = connectionHandlers(services);
+  const testing = connectionTesting(services);
   const access = accessHandlers(services, hooks.onKeyRevoked);
   const audit = auditHandlers(services.audit.chainKey);
   return registry
@@ -37,8 +40,10 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
     .bind(CreateConnection, connections.create)
     .bind(GetConnection, connections.get)
     .bind(ListConnections, connections.list)
-    .bind(UpdateConnection, connections.update)
+    .bind(UpdateConnection, connections.update, testing.prepareVerifiedUpdate)
     .bind(DeleteConnection, connections.delete)
+    .bind(TestConnection, testing.testConnection, testing.prepareConnectionTest)
+    .bind(TestCredentials, testing.testCredentials, testing.prepareCredentialsTest)
     .bind(CreateApiKey, access.createApiKey)
     .bind(ListApiKeys, access.listApiKeys)
     .bind(RevokeApiKey, access.revokeApiKey)

@@ -151,6 +151,13 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_integration_network_allow_list': {
+    // Per-integration exceptions to the outbound guard (hosts or CIDRs a test, proxy or
+    // OAuth call may reach even though they are private), as a JSON array.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('integrations').addColumn('network_allow_list', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+    },
+  },
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -55,6 +55,7 @@ export interface IntegrationTable {
   enabled: number;
   tags: string;
   allow_reveal: number;
+  network_allow_list: string;
   created_at: string;
   updated_at: string;
   created_by: string | null;

@@ -1,4 +1,7 @@
-import { Client, utils, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import ssh2, { type Client as SshClient, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader cannot see its named exports, so take them from the default.
+const { Client, utils } = ssh2;
 import { createGuardedSocket } from '../net/guarded-socket.js';
 import type { ConnectionTester, TestTarget } from './connection-tester.js';
 import { classifyNetworkError } from './network-errors.js';
@@ -29,7 +32,7 @@ interface Listing {
   entries: number;
 }
 
-function listDirectory(client: Client, directory: string): Promise<Listing> {
+function listDirectory(client: SshClient, directory: string): Promise<Listing> {
   return new Promise((resolve, reject) => {
     client.sftp((error: Error | undefined, sftp: SFTPWrapper) => {
       if (error) return reject(new TestFailure('invalid_response', `the server does not offer SFTP: ${error.message}`));

@@ -85,6 +85,10 @@ export const FIXTURES: Record<string, Fixture> = {
   'integrations.connection.list': async ({ s, adminKey }) => ({ params: { key: await createIntegration(s, adminKey) }, query: { limit: '10' } }),
   'integrations.connection.update': async (ctx) => ({ params: await withConnection(ctx), body: { metadata: { plan: 'team' }, labels: { env: 'prod' } } }),
   'integrations.connection.delete': async (ctx) => ({ params: await withConnection(ctx) }),
+  'integrations.connection.test': async (ctx) => ({ params: await withConnection(ctx) }),
+  'integrations.credentials.test': async ({ s, adminKey }) => ({
+    body: { integration: await createIntegration(s, adminKey), credentials: { type: 'oauth2', accessToken: 'gho_unsaved_access' } },
+  }),
   'access.apiKey.create': async () => ({ body: { name: unique('key'), role: 'viewer' } }),
   'access.apiKey.list': async () => ({ query: { limit: '10', includeRevoked: 'true' } }),
   'access.apiKey.revoke': async ({ s, adminKey }) => ({ params: { id: (await createKey(s, adminKey, { role: 'viewer' })).id } }),

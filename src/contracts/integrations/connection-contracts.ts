@@ -19,7 +19,7 @@ const Metadata = z
  * `apiKey`, `username`/`password`, …). Values are write-only; the handler checks the
  * names against the type and the provider.
  */
-const CredentialsInput = z
+export const CredentialsInput = z
   .object({ type: CredentialType })
   .catchall(z.union([z.string(), z.array(z.string()), z.null()]))
   .describe('type plus its canonical fields; secret values are write-only');
@@ -107,12 +107,13 @@ export const UpdateConnection = defineCommand({
       labels: Labels.optional(),
       enabled: z.boolean().optional(),
       credentials: CredentialsInput.partial({ type: true }).optional(),
+      verify: QueryBoolean.default(false).describe('Test the merged credentials first; save only if the test passes (422 with the result otherwise)'),
     }),
     output: ConnectionRecord,
     errors: ['not_found', 'validation_failed', 'precondition_failed'],
   },
   policy: { auth: 'key', policies: [policy('platform.connection.manage')] },
-  http: { method: 'PATCH', path: '/v1/integrations/{key}/connections/{id}' },
+  http: { method: 'PATCH', path: '/v1/integrations/{key}/connections/{id}', query: ['verify'] },
 });
 
 export const DeleteConnection = defineCommand({

@@ -4,7 +4,7 @@ import { defineCommand, defineQuery } from '../define.js';
 import { metaFor } from '../meta.js';
 import { OWNERS } from '../owners.js';
 import { policy } from '../policies.js';
-import { ConfigObject, IntegrationKey, OpaqueId, PageInput, ProviderKey, QueryBoolean, SecretChanges, Tags, pageOf } from '../shared-schemas.js';
+import { ConfigObject, IntegrationKey, NetworkAllowList, OpaqueId, PageInput, ProviderKey, QueryBoolean, SecretChanges, Tags, pageOf } from '../shared-schemas.js';
 import { IntegrationRecord, Scope } from './records.js';
 
 const meta = metaFor(OWNERS.integrations, ['integration', 'definitions']);
@@ -29,6 +29,7 @@ const fullBody = {
   enabled: z.boolean().default(true),
   tags: Tags.default([]),
   allowReveal: z.boolean().default(false),
+  networkAllowList: NetworkAllowList.default([]),
 };
 
 export const CreateIntegration = defineCommand({
@@ -95,6 +96,7 @@ const mutable = {
   enabled: z.boolean().optional(),
   tags: Tags.optional(),
   allowReveal: z.boolean().optional(),
+  networkAllowList: NetworkAllowList.optional(),
 };
 
 export const UpdateIntegration = defineCommand({

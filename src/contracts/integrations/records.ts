@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AuthMethod, CredentialType } from '../../providers/provider-schema.js';
-import { ConfigObject, ConnectionId, HasSecrets, IntegrationKey, Labels, Tags, Timestamp } from '../shared-schemas.js';
+import { ConfigObject, ConnectionId, HasSecrets, IntegrationKey, Labels, NetworkAllowList, Tags, Timestamp } from '../shared-schemas.js';
 
 export const Scope = z.enum(['global', 'workspace', 'user']);
 
@@ -20,6 +20,7 @@ export const IntegrationRecord = z.object({
   enabled: z.boolean(),
   tags: Tags,
   allowReveal: z.boolean(),
+  networkAllowList: NetworkAllowList,
   createdAt: Timestamp,
   updatedAt: Timestamp,
   createdBy: z.string().nullable(),

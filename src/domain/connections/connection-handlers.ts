@@ -8,41 +8,28 @@ import type {
   ListConnections,
   UpdateConnection,
 } from '../../contracts/integrations/connection-contracts.js';
-import { LatchkeyError, notFound } from '../../errors.js';
+import { LatchkeyError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { AuthMethod, CredentialType } from '../../providers/provider-schema.js';
 import type { ConnectionTable, IntegrationTable } from '../../store/schema.js';
 import { decodeCursor, pageFrom } from '../cursor.js';
 import { isUniqueViolation } from '../db-errors.js';
+import { mergeConfig } from '../merge-config.js';
 import { loadIntegration } from '../integrations/integration-rows.js';
-import { parametersFor, validateConfig } from '../parameter-validation.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { visibleIntegrations } from '../visibility.js';
-import { toConnectionRecord } from './connection-rows.js';
+import { loadConnectionRow, providerOfIntegration, toConnectionRecord, validateConnectionConfig } from './connection-rows.js';
+import type { PreparedTest } from './connection-testing.js';
 import { resolveCredentials } from './credential-validation.js';
 
 /** Connection operations: create (import), read, list, update with carry-forward, delete. */
 export function connectionHandlers(services: Services) {
   const { secrets, catalog } = services;
 
-  const providerOf = (integration: IntegrationTable) => {
-    const provider = catalog.get(integration.provider);
-    if (!provider) throw new LatchkeyError('conflict', `provider ${integration.provider} is no longer in the catalog`, { reason: 'provider_missing' });
-    return provider;
-  };
-
-  async function loadConnection(ctx: HandlerContext, integration: IntegrationTable, id: string): Promise<ConnectionTable> {
-    const row = await ctx.db.selectFrom('connections').selectAll().where('integration_uid', '=', integration.uid).where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound(`Connection "${id}" of integration "${integration.key}"`);
-    return row;
-  }
-
-  const connectionConfig = (integration: IntegrationTable, config: Record<string, unknown>) => {
-    const provider = providerOf(integration);
-    const params = parametersFor(provider.parameters, 'connection', integration.auth_method as AuthMethod).filter((p) => !p.secret);
-    return validateConfig(params, config, 'config');
-  };
+  const providerOf = (integration: IntegrationTable) => providerOfIntegration(catalog, integration);
+  const loadConnection = (ctx: HandlerContext, integration: IntegrationTable, id: string) => loadConnectionRow(ctx.db, integration, id);
+  const connectionConfig = (integration: IntegrationTable, config: Record<string, unknown>) => validateConnectionConfig(catalog, integration, config);
 
   return {
     async create(input: InputOf<typeof CreateConnection>, ctx: HandlerContext) {
@@ -142,16 +129,16 @@ export function connectionHandlers(services: Services) {
       const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
       const row = await loadConnection(ctx, integration, input.id);
       assertIfMatch(ctx.ifMatch, Number(row.version));
+      const verified = ctx.prepared as PreparedTest | undefined;
+      // The verified test ran against this version; anything newer was not what was tested.
+      if (verified && verified.version !== Number(row.version)) throw concurrentModification();
       const fields: string[] = [];
       const next: ConnectionTable = { ...row };
-      if (input.config !== undefined) {
-        const merged: Record<string, unknown> = JSON.parse(row.config);
-        for (const [name, value] of Object.entries(input.config)) {
-          if (value === null) delete merged[name];
-          else merged[name] = value;
-        }
-        next.config = JSON.stringify(connectionConfig(integration, merged));
+      if (verified) {
+        const { result } = verified;
+        next.health = JSON.stringify({ checkedAt: result.checkedAt, ok: result.ok, latencyMs: result.latencyMs, errorCode: result.error?.code ?? null });
       }
+      if (input.config !== undefined) next.config = JSON.stringify(connectionConfig(integration, mergeConfig(JSON.parse(row.config), input.config)));
       if (input.metadata !== undefined) next.metadata = JSON.stringify(input.metadata);
       if (input.labels !== undefined) next.labels = JSON.stringify(input.labels);
       if (input.enabled !== undefined) next.enabled = input.enabled ? 1 : 0;
@@ -192,6 +179,7 @@ export function connectionHandlers(services: Services) {
         'credentials.scopes': 'scopes',
         'credentials.tokenType': 'token_type',
         status: 'status',
+        health: 'health',
       };
       for (const [name, column] of Object.entries(columnOf)) if (next[column] !== row[column]) fields.push(name);
       const now = ctx.now.toISOString();

@@ -1,9 +1,32 @@
+import type { Kysely } from 'kysely';
 import type { ConnectionRecord } from '../../contracts/integrations/records.js';
+import { LatchkeyError, notFound } from '../../errors.js';
 import type { ProviderCatalog } from '../../providers/catalog.js';
-import type { CredentialType } from '../../providers/provider-schema.js';
-import type { ConnectionTable } from '../../store/schema.js';
+import type { AuthMethod, CredentialType, ProviderDefinition } from '../../providers/provider-schema.js';
+import type { ConnectionTable, Database, IntegrationTable } from '../../store/schema.js';
 import { hasSecretsMap } from '../carry-forward.js';
 import { credentialFields } from '../credential-fields.js';
+import { parametersFor, validateConfig } from '../parameter-validation.js';
+
+/** The provider of an integration; 409 if it has left the catalog since. */
+export function providerOfIntegration(catalog: ProviderCatalog, integration: IntegrationTable): ProviderDefinition {
+  const provider = catalog.get(integration.provider);
+  if (!provider) throw new LatchkeyError('conflict', `provider ${integration.provider} is no longer in the catalog`, { reason: 'provider_missing' });
+  return provider;
+}
+
+/** A connection of a (visible) integration, or 404. */
+export async function loadConnectionRow(db: Kysely<Database>, integration: IntegrationTable, id: string): Promise<ConnectionTable> {
+  const row = await db.selectFrom('connections').selectAll().where('integration_uid', '=', integration.uid).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`Connection "${id}" of integration "${integration.key}"`);
+  return row;
+}
+
+/** Validates connection-level config against the provider's connection parameters. */
+export function validateConnectionConfig(catalog: ProviderCatalog, integration: IntegrationTable, config: Record<string, unknown>): Record<string, unknown> {
+  const params = parametersFor(providerOfIntegration(catalog, integration).parameters, 'connection', integration.auth_method as AuthMethod).filter((p) => !p.secret);
+  return validateConfig(params, config, 'config');
+}
 
 /**
  * The status shown: `disabled` when switched off, `error` when a refresh or test said so,

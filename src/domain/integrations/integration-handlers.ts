@@ -12,14 +12,27 @@ import type {
 import type { IntegrationRecord } from '../../contracts/integrations/records.js';
 import { LatchkeyError, fieldError } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { AllowList } from '../../net/allow-list.js';
 import type { IntegrationTable } from '../../store/schema.js';
 import { decodeCursor, pageFrom } from '../cursor.js';
 import { isUniqueViolation } from '../db-errors.js';
+import { mergeConfig } from '../merge-config.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { visibleIntegrations } from '../visibility.js';
 import { loadIntegration, toIntegrationRecord } from './integration-rows.js';
 import { type DesiredIntegration, resolveIntegration } from './integration-state.js';
+
+/** Allow-list entries must parse as the outbound guard reads them; duplicates collapse. */
+function checkedAllowList(entries: string[]): string[] {
+  const unique = [...new Set(entries)];
+  try {
+    new AllowList(unique);
+  } catch (error) {
+    throw fieldError('networkAllowList', (error as Error).message);
+  }
+  return unique;
+}
 
 const providerOf = (services: Services, key: string) => {
   const provider = services.catalog.get(key);
@@ -41,6 +54,7 @@ function changedFields(before: IntegrationTable | null, after: Omit<IntegrationT
     enabled: 'enabled',
     tags: 'tags',
     allowReveal: 'allow_reveal',
+    networkAllowList: 'network_allow_list',
   };
   return Object.entries(names)
     .filter(([, column]) => before === null || before[column] !== after[column])
@@ -54,7 +68,7 @@ export function integrationHandlers(services: Services) {
   async function persist(
     ctx: HandlerContext,
     existing: IntegrationTable | null,
-    fields: { key: string; provider: string; displayName: string; description: string | null; enabled: boolean; tags: string[]; allowReveal: boolean },
+    fields: { key: string; provider: string; displayName: string; description: string | null; enabled: boolean; tags: string[]; allowReveal: boolean; networkAllowList: string[] },
     desired: DesiredIntegration,
   ): Promise<IntegrationRecord> {
     const provider = providerOf(services, fields.provider);
@@ -73,6 +87,7 @@ export function integrationHandlers(services: Services) {
       enabled: fields.enabled ? 1 : 0,
       tags: JSON.stringify(fields.tags),
       allow_reveal: fields.allowReveal ? 1 : 0,
+      network_allow_list: JSON.stringify(checkedAllowList(fields.networkAllowList)),
     };
     let row: IntegrationTable;
     if (existing) {
@@ -120,7 +135,7 @@ export function integrationHandlers(services: Services) {
       return persist(
         ctx,
         null,
-        { key: input.key, provider: input.provider, displayName: input.displayName, description: input.description ?? null, enabled: input.enabled, tags: input.tags, allowReveal: input.allowReveal },
+        { key: input.key, provider: input.provider, displayName: input.displayName, description: input.description ?? null, enabled: input.enabled, tags: input.tags, allowReveal: input.allowReveal, networkAllowList: input.networkAllowList },
         { authMethod: input.authMethod, scope: input.scope, workspaceId: input.workspaceId, ownerUserId: input.ownerUserId, config: input.config, secrets: input.secrets },
       );
     },
@@ -147,11 +162,7 @@ export function integrationHandlers(services: Services) {
 
     async update(input: InputOf<typeof UpdateIntegration>, ctx: HandlerContext) {
       const row = await loadIntegration(ctx.db, ctx.principal, input.key);
-      const config: Record<string, unknown> = JSON.parse(row.config);
-      for (const [name, value] of Object.entries(input.config ?? {})) {
-        if (value === null) delete config[name];
-        else config[name] = value;
-      }
+      const config = mergeConfig(JSON.parse(row.config), input.config);
       return persist(
         ctx,
         row,
@@ -163,6 +174,7 @@ export function integrationHandlers(services: Services) {
           enabled: input.enabled ?? row.enabled === 1,
           tags: input.tags ?? JSON.parse(row.tags),
           allowReveal: input.allowReveal ?? row.allow_reveal === 1,
+          networkAllowList: input.networkAllowList ?? JSON.parse(row.network_allow_list),
         },
         {
           authMethod: (input.authMethod ?? row.auth_method) as DesiredIntegration['authMethod'],
@@ -181,7 +193,7 @@ export function integrationHandlers(services: Services) {
       return persist(
         ctx,
         row,
-        { key: row.key, provider: row.provider, displayName: input.displayName, description: input.description ?? null, enabled: input.enabled, tags: input.tags, allowReveal: input.allowReveal },
+        { key: row.key, provider: row.provider, displayName: input.displayName, description: input.description ?? null, enabled: input.enabled, tags: input.tags, allowReveal: input.allowReveal, networkAllowList: input.networkAllowList },
         { authMethod: input.authMethod, scope: input.scope, workspaceId: input.workspaceId, ownerUserId: input.ownerUserId, config: input.config, secrets: input.secrets },
       );
     },

@@ -41,6 +41,7 @@ export function toIntegrationRecord(row: IntegrationTable, secretNames: Readonly
     enabled: row.enabled === 1,
     tags: JSON.parse(row.tags),
     allowReveal: row.allow_reveal === 1,
+    networkAllowList: JSON.parse(row.network_allow_list),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     createdBy: row.created_by,

@@ -11,6 +11,7 @@ export interface Problem {
   reason?: string;
   requestId: string;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
 /** Problem type URIs resolve to the reference UI's list of codes. */
@@ -49,7 +50,9 @@ export function toProblem(error: unknown, instance: string, requestId: string): 
   let detail = 'the server could not complete the request';
   let errors: FieldError[] | undefined;
   let reason: string | undefined;
+  let extensions: Record<string, unknown> = {};
   if (error instanceof LatchkeyError) {
+    extensions = error.extensions ?? {};
     code = error.code;
     detail = error.message;
     errors = error.errors;
@@ -63,6 +66,7 @@ export function toProblem(error: unknown, instance: string, requestId: string): 
     }
   }
   return {
+    ...extensions,
     type: problemType(code),
     title: titleOf(code),
     status: statusOf(code),
