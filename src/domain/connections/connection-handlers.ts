@@ -19,7 +19,7 @@ import { loadIntegration } from '../integrations/integration-rows.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { visibleIntegrations } from '../visibility.js';
-import { loadConnectionRow, providerOfIntegration, toConnectionRecord, validateConnectionConfig } from './connection-rows.js';
+import { loadConnectionRow, providerOfIntegration, readConnectionWithSecretNames, toConnectionRecord, validateConnectionConfig } from './connection-rows.js';
 import type { PreparedTest } from './connection-testing.js';
 import { resolveCredentials } from './credential-validation.js';
 
@@ -76,9 +76,15 @@ export function connectionHandlers(services: Services) {
     },
 
     async get(input: InputOf<typeof GetConnection>, ctx: HandlerContext) {
-      const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
-      const row = await loadConnection(ctx, integration, input.id);
-      return toConnectionRecord(row, await secrets.names(ctx.db, row.uid), catalog, ctx.now);
+      // The hot read: one statement (connection, its integration's visibility, its secret names).
+      const found = await readConnectionWithSecretNames(ctx.db, services.store.engine, ctx.principal, input.key, input.id);
+      if (!found) {
+        // Not hot: find out which of the two is missing for the message.
+        const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
+        await loadConnection(ctx, integration, input.id);
+        throw new LatchkeyError('not_found', `Connection "${input.id}" was not found`);
+      }
+      return toConnectionRecord(found.row, found.secretNames, catalog, ctx.now);
     },
 
     async list(input: InputOf<typeof ListConnections>, ctx: HandlerContext) {

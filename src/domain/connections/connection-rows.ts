@@ -1,4 +1,7 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type { Principal } from '../../contracts/context.js';
+import type { Engine } from '../../store/database.js';
+import { canSee } from '../visibility.js';
 import type { ConnectionRecord } from '../../contracts/integrations/records.js';
 import { LatchkeyError, notFound } from '../../errors.js';
 import type { ProviderCatalog } from '../../providers/catalog.js';
@@ -67,4 +70,35 @@ export function toConnectionRecord(row: ConnectionTable, secretNames: ReadonlySe
     updatedBy: row.updated_by,
     version: Number(row.version),
   };
+}
+
+/**
+ * A connection with its secret names and its integration's visibility, in one statement:
+ * the read path's cost is dominated by statements, not rows. Returns null when the
+ * integration or connection does not exist or is not visible to the principal.
+ */
+export async function readConnectionWithSecretNames(
+  db: Kysely<Database>,
+  engine: Engine,
+  principal: Principal,
+  integrationKey: string,
+  id: string,
+): Promise<{ row: ConnectionTable; secretNames: Set<string> } | null> {
+  // Secret field names are camelCase identifiers, so a comma-joined list is unambiguous.
+  const names =
+    engine === 'postgres'
+      ? sql<string | null>`(select string_agg(s.field, ',') from secrets s where s.owner_uid = connections.uid)`
+      : sql<string | null>`(select group_concat(s.field, ',') from secrets s where s.owner_uid = connections.uid)`;
+  const found = await db
+    .selectFrom('connections')
+    .innerJoin('integrations', 'integrations.uid', 'connections.integration_uid')
+    .selectAll('connections')
+    .select(['integrations.scope as i_scope', 'integrations.workspace_id as i_workspace_id', 'integrations.owner_user_id as i_owner_user_id', names.as('secret_names')])
+    .where('integrations.tenant_id', '=', principal.tenantId)
+    .where('integrations.key', '=', integrationKey)
+    .where('connections.id', '=', id)
+    .executeTakeFirst();
+  if (!found || !canSee(principal, { scope: found.i_scope, workspace_id: found.i_workspace_id, owner_user_id: found.i_owner_user_id })) return null;
+  const { i_scope: _s, i_workspace_id: _w, i_owner_user_id: _o, secret_names, ...row } = found;
+  return { row, secretNames: new Set(secret_names ? secret_names.split(',') : []) };
 }
