@@ -1,85 +1,84 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { createLatchkey } from '../app.js';
-import { type LatchkeyConfig, loadConfig } from '../config.js';
+import { Command, CommanderError } from 'commander';
+import { ALL_CONTRACTS } from '../contracts/index.js';
+import { LatchkeyProblem } from '../surfaces/client/index.js';
+import { addCompletionCommand } from './commands/completion.js';
+import { addInitCommands } from './commands/init.js';
+import { addMcpCommand } from './commands/mcp.js';
+import { addServeCommand } from './commands/serve.js';
+import { addTenantCommands } from './commands/tenant.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.js';
+import { SECRET_HELP, addOperationCommands } from './operation-commands.js';
+import { CLI_VERSION } from './version.js';
 
-const HELP = `latchkey — integrations, connections and credentials, kept safe, fresh and usable
+const ROOT_HELP = `
+Operations against a running server (one command per operation, from its contract):
+  latchkey integrations integration create --key github-prod --provider github \\
+      --display-name "GitHub" --config clientId=Iv1.abc --secret clientSecret=@secret.txt
+  latchkey integrations integration list --json
+  latchkey integrations connection get github-prod user-42
+Server URL and key: --url / --api-key or LATCHKEY_URL / LATCHKEY_API_KEY (prefer the
+environment: flags land in shell history). Human tables by default, --json for scripts.
 
-Usage:
-  latchkey serve [--host H] [--port P] [--data-dir DIR] [--database-url URL] [--public-url URL] [--log-level L]
-  latchkey migrate [--data-dir DIR] [--database-url URL]
-  latchkey --help
+${SECRET_HELP}
 
-Every flag mirrors an environment variable (LATCHKEY_HOST, LATCHKEY_PORT, …).`;
+${EXIT_CODES_HELP}`;
 
-function overridesFrom(values: Record<string, string | boolean | undefined>): Partial<LatchkeyConfig> {
-  const out: Partial<LatchkeyConfig> = {};
-  if (typeof values.host === 'string') out.host = values.host;
-  if (typeof values.port === 'string') out.port = Number(values.port);
-  if (typeof values['data-dir'] === 'string') out.dataDir = values['data-dir'];
-  if (typeof values['database-url'] === 'string') out.databaseUrl = values['database-url'];
-  if (typeof values['public-url'] === 'string') out.publicUrl = values['public-url'];
-  if (typeof values['log-level'] === 'string') out.logLevel = values['log-level'];
-  return out;
+/** The whole command tree: built-in commands plus one generated command per operation. */
+export function buildProgram(): Command {
+  const program = new Command('latchkey')
+    .description('Latchkey: integrations, connections and credentials, kept safe, fresh and usable')
+    .version(CLI_VERSION)
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', ROOT_HELP);
+  addServeCommand(program);
+  addInitCommands(program);
+  addMcpCommand(program);
+  addTenantCommands(program);
+  addOperationCommands(program, ALL_CONTRACTS);
+  addCompletionCommand(program);
+  return program;
 }
 
-async function serve(config: LatchkeyConfig): Promise<void> {
-  const lk = await createLatchkey(config);
-  const address = await lk.app.listen({ host: config.host, port: config.port });
-  const shown = config.publicUrl || address;
-  process.stdout.write(`\nLatchkey ${address === shown ? 'is running at' : `listens on ${address}, public URL`} ${shown}\n`);
-  process.stdout.write(`  API reference: ${shown}/docs\n  OpenAPI:       ${shown}/openapi.json\n`);
-  if (lk.firstAdminKey) {
-    process.stdout.write(`\nFirst admin API key (shown once, store it now):\n  ${lk.firstAdminKey}\n\n`);
+function report(error: unknown, json: boolean): void {
+  if (error instanceof LatchkeyProblem) {
+    if (json) return void process.stderr.write(`${JSON.stringify(error.problem)}\n`);
+    const lines = [`latchkey: ${error.problem.title} (${error.status} ${error.code}${error.reason ? `, ${error.reason}` : ''}): ${error.message}`];
+    for (const e of error.errors) lines.push(`  - ${e.path}: ${e.message}`);
+    if (error.requestId) lines.push(`  request id: ${error.requestId}`);
+    return void process.stderr.write(`${lines.join('\n')}\n`);
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    lk.logger.info({ signal }, 'shutting down: draining in-flight requests');
-    await lk.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const code = exitCodeOf(error);
+  if (code === EXIT.network) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return void process.stderr.write(`latchkey: cannot reach the server (${cause?.code ?? cause?.message ?? 'network error'}); check --url / LATCHKEY_URL\n`);
+  }
+  // Our own errors carry messages written to never include a secret value.
+  process.stderr.write(`latchkey: ${(error as Error).message ?? String(error)}\n`);
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'database-url': { type: 'string' },
-      'public-url': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const command = positionals[0] ?? 'serve';
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
-  }
-  const config = loadConfig(process.env, overridesFrom(values));
-  switch (command) {
-    case 'serve':
-      return serve(config);
-    case 'migrate': {
-      const lk = await createLatchkey(config);
-      await lk.close();
-      process.stdout.write('migrations are up to date\n');
-      return;
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (help, version, or a usage error).
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
-    default:
-      process.stderr.write(`unknown command "${command}"\n\n${HELP}\n`);
-      process.exitCode = 2;
+    report(error, argv.includes('--json'));
+    return exitCodeOf(error);
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`latchkey: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+run(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== EXIT.ok) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`latchkey: ${(error as Error).message}\n`);
+    process.exit(EXIT.failure);
+  },
+);

@@ -1,0 +1,135 @@
+import type { AnyContract } from '../../contracts/define.js';
+import { ROLES, grantsOf } from '../../contracts/policies.js';
+import { type LatchkeyErrorCode, statusOf, titleOf } from '../../errors.js';
+import { methodNameOf } from '../client/operations.js';
+import { exampleOf } from './examples.js';
+import { type JsonSchema, fieldsOf, jsonSchemaOf } from './json-schema.js';
+import { code, fence, table } from './markdown.js';
+
+/** Problems any authenticated operation can answer with (as in the OpenAPI document). */
+const COMMON_ERRORS: LatchkeyErrorCode[] = ['bad_request', 'unauthenticated', 'forbidden', 'validation_failed', 'rate_limited', 'internal'];
+const BODY_ERRORS: LatchkeyErrorCode[] = ['payload_too_large', 'unsupported_media_type'];
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
+
+export const GENERATED_NOTICE = '<!-- Generated from the contracts by `npm run docs`. Edit src/contracts/, not this file. -->';
+
+const paramsOf = (path: string): string[] => [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+const hasBody = (c: AnyContract) => c.http.method !== 'GET' && c.http.method !== 'DELETE';
+const json = (value: unknown) => JSON.stringify(value, null, 2);
+
+/** Where the server reads each input field from: `path`, `query` or `body`. */
+export function locationOf(contract: AnyContract, field: string): 'path' | 'query' | 'body' {
+  if ([contract.http.path, ...(contract.http.aliases ?? [])].some((p) => paramsOf(p).includes(field))) return 'path';
+  if ((contract.http.query ?? []).includes(field)) return 'query';
+  return 'body';
+}
+
+function rolesHolding(policyKey: string): string {
+  const everywhere = ROLES.filter((role) => grantsOf(role, [], false).has(policyKey as never));
+  const platformOnly = ROLES.filter((role) => !everywhere.includes(role) && grantsOf(role, [], true).has(policyKey as never));
+  const names = [...everywhere, ...platformOnly.map((role) => `${role} (platform tenant only)`)];
+  return names.length > 0 ? names.join(', ') : 'none; grant it explicitly to a key';
+}
+
+function errorRows(contract: AnyContract): string[][] {
+  const declared = new Set(contract.io.errors);
+  const all = new Set<LatchkeyErrorCode>([...contract.io.errors, ...COMMON_ERRORS, ...(hasBody(contract) ? BODY_ERRORS : [])]);
+  return [...all]
+    .sort((a, b) => statusOf(a) - statusOf(b) || a.localeCompare(b))
+    .map((c) => [code(c), String(statusOf(c)), titleOf(c), declared.has(c) ? 'declared by this operation' : 'any operation']);
+}
+
+function exampleSection(contract: AnyContract, input: JsonSchema, output: JsonSchema): string {
+  const example = exampleOf(input, 'input') as Record<string, unknown>;
+  const path = contract.http.path.replace(/\{([^}]+)\}/g, (_, name: string) => String(example[name] ?? `<${name}>`));
+  const body = Object.fromEntries(Object.entries(example).filter(([field]) => locationOf(contract, field) === 'body'));
+  const headers = ['Authorization: Bearer <api-key>'];
+  if (contract.io.errors.includes('precondition_failed')) headers.push('If-Match: "<version>"');
+  if (contract.http.method === 'POST') headers.push('Idempotency-Key: <unique-request-id>');
+  if (hasBody(contract)) headers.push('Content-Type: application/json');
+  const request = [`${contract.http.method} ${path} HTTP/1.1`, ...headers, ...(hasBody(contract) ? ['', json(body)] : [])].join('\n');
+
+  const result = exampleOf(output, 'output');
+  const status = contract.http.successStatus ?? 200;
+  const responseHeaders = ['Content-Type: application/json'];
+  if (typeof (result as { version?: unknown })?.version === 'number') responseHeaders.push(`ETag: "${(result as { version: number }).version}"`);
+  const response = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}`.trimEnd(), ...responseHeaders, '', json(result)].join('\n');
+
+  const method = methodNameOf(contract);
+  const client = method
+    ? fence('ts', `import { Latchkey } from 'latchkey/client';\n\nconst lk = new Latchkey(); // LATCHKEY_URL, LATCHKEY_API_KEY\nconst result = await lk.${method}(${json(example)});`)
+    : '';
+  return [
+    '## Example',
+    'Placeholders in angle brackets stand for your values; write-only secrets are never part of a response.',
+    '### Request',
+    fence('http', request),
+    ...(client ? ['### With the TypeScript client', client] : []),
+    '### Response',
+    fence('http', response),
+  ].join('\n\n');
+}
+
+/** The Markdown reference page of one operation, generated from its contract alone. */
+export function renderOperationPage(contract: AnyContract): string {
+  const { meta, http } = contract;
+  const input = jsonSchemaOf(contract.io.input, 'input');
+  const output = jsonSchemaOf(contract.io.output, 'output');
+  const status = http.successStatus ?? 200;
+  const headers = [
+    ...(contract.io.errors.includes('precondition_failed') ? [`${code('If-Match')} (a record version as ETag, e.g. ${code('"3"')})`] : []),
+    ...(http.method === 'POST' ? [`${code('Idempotency-Key')} (a retry replays the first response)`] : []),
+  ];
+  const inputRows = fieldsOf(input).map((f) => [code(f.name), locationOf(contract, f.name.split(/[.[]/)[0]!), code(f.type), f.required ? 'yes' : 'no', f.description]);
+  const outputRows = fieldsOf(output).map((f) => [code(f.name), code(f.type), f.required ? 'yes' : 'no', f.description]);
+  const sections = [
+    GENERATED_NOTICE,
+    `# ${meta.title}`,
+    `${code(meta.key)} · ${contract.kind} · v${meta.version} · ${meta.stability}`,
+    ...(meta.stability === 'deprecated' ? ['> **Deprecated.** This operation will be removed in a future major version.'] : []),
+    meta.description,
+    table(
+      ['', ''],
+      [
+        ['Key', code(meta.key)],
+        ['Version', meta.version],
+        ['Type', contract.kind],
+        ['Stability', meta.stability],
+        ['Owners', meta.owners.join(', ')],
+        ['Tags', meta.tags.map(code).join(', ')],
+        ...(methodNameOf(contract) ? [['Client method', code(`lk.${methodNameOf(contract)}(input)`)]] : []),
+      ],
+    ),
+    `**Goal.** ${meta.goal}`,
+    `**Context.** ${meta.context}`,
+    '## HTTP binding',
+    table(
+      ['', ''],
+      [
+        ['Method', code(http.method)],
+        ['Path', code(http.path)],
+        ...(http.aliases?.length ? [['Aliases', http.aliases.map(code).join(', ')]] : []),
+        ...(http.query?.length ? [['Query parameters', http.query.map(code).join(', ')]] : []),
+        ['Success status', `${status} ${STATUS_TEXT[status] ?? ''}`.trimEnd()],
+        ...(headers.length ? [['Request headers', headers.join('; ')]] : []),
+      ],
+    ),
+    '## Policy',
+    `Requires an API key (${code('Authorization: Bearer <key>')} or ${code('X-API-Key: <key>')}) holding every policy below. Authorization is deny-by-default.`,
+    table(
+      ['Policy', 'Version', 'Held by roles'],
+      contract.policy.policies.map((p) => [code(p.key), p.version, rolesHolding(p.key)]),
+    ),
+    '## Input',
+    inputRows.length ? table(['Field', 'In', 'Type', 'Required', 'Description'], inputRows) : 'This operation takes no input.',
+    '## Output',
+    `${status} ${STATUS_TEXT[status] ?? ''}`.trimEnd() + ', `application/json`:',
+    outputRows.length ? table(['Field', 'Type', 'Always present', 'Description'], outputRows) : 'An empty object.',
+    '## Errors',
+    'Problems are RFC 9457 `application/problem+json` documents with `code`, `requestId` and, for 422, `errors: [{ path, message }]`.',
+    table(['Code', 'Status', 'Title', 'Scope'], errorRows(contract)),
+    exampleSection(contract, input, output),
+  ];
+  return `${sections.join('\n\n')}\n`;
+}
