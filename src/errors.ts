@@ -27,6 +27,21 @@ export interface FieldError {
   message: string;
 }
 
+/** An RFC 9457 problem document as the Latchkey API sends it (`application/problem+json`). */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: LatchkeyErrorCode;
+  reason?: string;
+  requestId: string;
+  errors?: FieldError[];
+  /** Extensions, e.g. `testResult` on a verified update that failed its test. */
+  [extension: string]: unknown;
+}
+
 const STATUS: Record<LatchkeyErrorCode, number> = {
   bad_request: 400,
   unauthenticated: 401,

@@ -12,7 +12,7 @@ const meta = metaFor(OWNERS.integrations, ['integration', 'connections']);
 const METADATA_MAX_BYTES = 16 * 1024;
 const Metadata = z
   .record(z.string().max(128), z.unknown())
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_MAX_BYTES, `must be at most ${METADATA_MAX_BYTES} bytes of JSON`);
+  .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= METADATA_MAX_BYTES, `must be at most ${METADATA_MAX_BYTES} bytes of JSON`);
 
 /**
  * Credentials as sent: `type` plus the canonical fields of that type (`accessToken`,

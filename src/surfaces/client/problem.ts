@@ -1,21 +1,6 @@
-import { ERROR_CODES, type FieldError, type LatchkeyErrorCode, statusOf } from '../../errors.js';
+import { ERROR_CODES, type FieldError, type LatchkeyErrorCode, type ProblemDocument, statusOf } from '../../errors.js';
 
-export type { FieldError, LatchkeyErrorCode };
-
-/** An RFC 9457 problem document as the Latchkey API sends it (`application/problem+json`). */
-export interface ProblemDocument {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  code: LatchkeyErrorCode;
-  reason?: string;
-  requestId: string;
-  errors?: FieldError[];
-  /** Extensions, e.g. `testResult` on a verified update that failed its test. */
-  [extension: string]: unknown;
-}
+export type { FieldError, LatchkeyErrorCode, ProblemDocument };
 
 const CODE_BY_STATUS = new Map<number, LatchkeyErrorCode>(ERROR_CODES.map((code) => [statusOf(code), code]));
 

@@ -1,18 +1,7 @@
-import { type FieldError, LatchkeyError, type LatchkeyErrorCode, statusOf, titleOf } from '../../errors.js';
+import { type FieldError, LatchkeyError, type LatchkeyErrorCode, type ProblemDocument, statusOf, titleOf } from '../../errors.js';
 
 /** An RFC 9457 problem document as Latchkey sends it. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  code: LatchkeyErrorCode;
-  reason?: string;
-  requestId: string;
-  errors?: FieldError[];
-  [extension: string]: unknown;
-}
+export type Problem = ProblemDocument;
 
 /** Problem type URIs resolve to the reference UI's list of codes. */
 export const problemType = (code: LatchkeyErrorCode): string => `/docs#problem-${code}`;
