@@ -36,29 +36,49 @@ export interface ChainProblem {
   problem: 'hash_mismatch' | 'broken_link' | 'gap' | 'head_mismatch';
 }
 
+export interface ChainVerdict {
+  ok: boolean;
+  checked: number;
+  firstProblem: ChainProblem | null;
+}
+
+/**
+ * Checks a chain one event at a time, so a long chain never has to sit in memory: feed
+ * events in sequence order to `next` (it returns the verdict at the first problem, else
+ * null), then call `end` with the tenant's stored head.
+ */
+export function chainVerifier(key: Buffer) {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let checked = 0;
+  const fail = (seq: number, problem: ChainProblem['problem']): ChainVerdict => ({ ok: false, checked, firstProblem: { seq, problem } });
+  return {
+    next(event: ChainedFields & { hash: string }): ChainVerdict | null {
+      checked++;
+      if (event.seq !== expectedSeq) return fail(expectedSeq, 'gap');
+      if (event.prevHash !== prev) return fail(event.seq, 'broken_link');
+      if (chainHash(event, key) !== event.hash) return fail(event.seq, 'hash_mismatch');
+      prev = event.hash;
+      expectedSeq++;
+      return null;
+    },
+    end(head?: { seq: number; hash: string }): ChainVerdict {
+      if (head && (head.seq !== expectedSeq - 1 || head.hash !== prev)) return fail(expectedSeq, 'head_mismatch');
+      return { ok: true, checked, firstProblem: null };
+    },
+  };
+}
+
 /**
  * Walks events in sequence order and reports the first position where the chain breaks:
  * an edited event (hash mismatch), a deleted or reordered one (gap / broken link), or a
  * truncated tail (the tenant's stored head does not match the last event).
  */
-export function verifyChain(
-  events: Iterable<ChainedFields & { hash: string }>,
-  key: Buffer,
-  head?: { seq: number; hash: string },
-): { ok: boolean; checked: number; firstProblem: ChainProblem | null } {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  let checked = 0;
+export function verifyChain(events: Iterable<ChainedFields & { hash: string }>, key: Buffer, head?: { seq: number; hash: string }): ChainVerdict {
+  const verifier = chainVerifier(key);
   for (const event of events) {
-    checked++;
-    if (event.seq !== expectedSeq) return { ok: false, checked, firstProblem: { seq: expectedSeq, problem: 'gap' } };
-    if (event.prevHash !== prev) return { ok: false, checked, firstProblem: { seq: event.seq, problem: 'broken_link' } };
-    if (chainHash(event, key) !== event.hash) return { ok: false, checked, firstProblem: { seq: event.seq, problem: 'hash_mismatch' } };
-    prev = event.hash;
-    expectedSeq++;
+    const problem = verifier.next(event);
+    if (problem) return problem;
   }
-  if (head && (head.seq !== expectedSeq - 1 || head.hash !== prev)) {
-    return { ok: false, checked, firstProblem: { seq: expectedSeq, problem: 'head_mismatch' } };
-  }
-  return { ok: true, checked, firstProblem: null };
+  return verifier.end(head);
 }

@@ -19,8 +19,8 @@ export interface CallContext {
   requestId: string;
   ip: string | null;
   surface: 'http' | 'cli' | 'mcp' | 'internal';
-  /** Parsed `If-Match`: a version, `*`, or absent. */
-  ifMatch?: number | '*' | undefined;
+  /** Parsed `If-Match`: the versions it names (any may match), `*`, or absent. */
+  ifMatch?: readonly number[] | '*' | undefined;
   idempotencyKey?: string | undefined;
 }
 

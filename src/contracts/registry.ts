@@ -5,6 +5,10 @@ import type { Store } from '../store/database.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type { AuditNote, CallContext, HandlerContext, PrepareContext, Principal } from './context.js';
 import type { AnyContract, InputOf, OutputOf } from './define.js';
+import { isRetryableTransactionError } from '../domain/db-errors.js';
+
+/** Attempts of a command's transaction when PostgreSQL reports a deadlock or serialization failure. */
+const MAX_ATTEMPTS = 3;
 
 export type Handler<C extends AnyContract> = (input: InputOf<C>, ctx: HandlerContext) => Promise<OutputOf<C>>;
 /** Runs before a command's transaction (outside it); its result reaches the handler as `ctx.prepared`. */
@@ -158,17 +162,24 @@ export class Registry {
       const replay = await idempotency.begin(store.db, principal.tenantId, idem.key, contract.meta.key, idem.fingerprint, now);
       if (replay) return { output: replay, replayed: true };
     }
-    const effects: Array<() => void> = [];
     try {
       const prepared = prepare ? await prepare(input, { ...call, principal, db: store.db, now }) : undefined;
-      const output = await store.db.transaction().execute(async (trx) => {
-        const result = this.checkOutput(contract, await handler(input, { ...call, principal, db: trx, now, audit, afterCommit: (effect) => effects.push(effect), prepared }));
-        await this.deps.audit.append(trx, this.auditInput(contract, principal, call, now, audit, 'success', contract.http.successStatus ?? 200));
-        if (idem) await idempotency.complete(trx, principal.tenantId, idem.key, result);
-        return result;
-      });
-      for (const effect of effects) effect();
-      return { output, replayed: false };
+      for (let attempt = 1; ; attempt++) {
+        const effects: Array<() => void> = [];
+        try {
+          const output = await store.db.transaction().execute(async (trx) => {
+            const result = this.checkOutput(contract, await handler(input, { ...call, principal, db: trx, now, audit, afterCommit: (effect) => effects.push(effect), prepared }));
+            await this.deps.audit.append(trx, this.auditInput(contract, principal, call, now, audit, 'success', contract.http.successStatus ?? 200));
+            if (idem) await idempotency.complete(trx, principal.tenantId, idem.key, result);
+            return result;
+          });
+          for (const effect of effects) effect();
+          return { output, replayed: false };
+        } catch (error) {
+          // A PostgreSQL deadlock or serialization failure rolled everything back: run it again.
+          if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+        }
+      }
     } catch (error) {
       if (idem) await idempotency.abandon(store.db, principal.tenantId, idem.key).catch(() => undefined);
       throw error;

@@ -1,14 +1,15 @@
 import { chainedFieldsOf } from '../audit/audit-log.js';
-import { verifyChain } from '../audit/hash-chain.js';
+import { chainVerifier } from '../audit/hash-chain.js';
 import type { ListAuditEvents, VerifyAuditChain } from '../contracts/audit/audit-contracts.js';
 import type { HandlerContext } from '../contracts/context.js';
 import type { InputOf, OutputOf } from '../contracts/define.js';
+import type { Engine } from '../store/database.js';
 import { decodeCursor, pageFrom } from './cursor.js';
 
 const VERIFY_BATCH = 1000;
 
 /** Reading and verifying the tenant's audit trail. */
-export function auditHandlers(chainKey: Buffer) {
+export function auditHandlers(chainKey: Buffer, engine: Engine) {
   return {
     async list(input: InputOf<typeof ListAuditEvents>, ctx: HandlerContext) {
       const before = decodeCursor(input.cursor, 'number');
@@ -35,20 +36,30 @@ export function auditHandlers(chainKey: Buffer) {
 
     async verify(_input: InputOf<typeof VerifyAuditChain>, ctx: HandlerContext) {
       const tenantId = ctx.principal.tenantId;
-      const head = await ctx.db.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', tenantId).executeTakeFirstOrThrow();
-      // Stream in batches so a long chain never sits in memory at once.
-      async function* events() {
-        let after = 0;
-        for (;;) {
-          const rows = await ctx.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('seq', '>', after).orderBy('seq').limit(VERIFY_BATCH).execute();
-          for (const row of rows) yield chainedFieldsOf(row);
-          if (rows.length < VERIFY_BATCH) return;
-          after = Number(rows[rows.length - 1]!.seq);
+      // Hold the chain head as writers do, so no event is appended while the chain is read
+      // and anything beyond the head is tampering, not a concurrent write.
+      let headQuery = ctx.db.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', tenantId);
+      if (engine === 'postgres') headQuery = headQuery.forNoKeyUpdate();
+      const head = await headQuery.executeTakeFirstOrThrow();
+      const last = Number(head.audit_seq);
+      const verifier = chainVerifier(chainKey);
+      let result: ReturnType<typeof verifier.end> | null = null;
+      for (let after = 0; result === null; ) {
+        const rows = await ctx.db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('seq', '>', after)
+          .orderBy('seq')
+          .limit(VERIFY_BATCH)
+          .execute();
+        for (const row of rows) {
+          result = verifier.next(chainedFieldsOf(row));
+          if (result) break;
         }
+        if (result === null && rows.length < VERIFY_BATCH) result = verifier.end({ seq: last, hash: head.audit_head });
+        after = rows.length > 0 ? Number(rows[rows.length - 1]!.seq) : after;
       }
-      const collected = [];
-      for await (const event of events()) collected.push(event);
-      const result = verifyChain(collected, chainKey, { seq: Number(head.audit_seq), hash: head.audit_head });
       ctx.audit.resource = { type: 'audit_chain', id: tenantId };
       return result;
     },

@@ -27,7 +27,7 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
   const connections = connectionHandlers(services);
   const testing = connectionTesting(services);
   const access = accessHandlers(services, hooks.onKeyRevoked);
-  const audit = auditHandlers(services.audit.chainKey);
+  const audit = auditHandlers(services.audit.chainKey, services.store.engine);
   return registry
     .bind(ListProviders, providers.list)
     .bind(GetProvider, providers.get)

@@ -6,7 +6,9 @@
 const MASK_PATTERNS: RegExp[] = [
   /^[*•●·]{3,}[A-Za-z0-9]{0,4}$/u, // ********, ••••, ****abcd
   /^[xX#]{6,}$/,
-  /^_*\[?<?\s*(redacted|masked|hidden|secret|sensitive|removed)\s*>?\]?_*$/i,
+  /^_*\[?<?\s*(redacted|masked)\s*>?\]?_*$/i,
+  // Other words only in the bracketed or underscored forms UIs use (a real value may be "secret").
+  /^(?:_{1,2}|\[|<)\s*(hidden|secret|sensitive|removed)\s*(?:_{1,2}|\]|>)$/i,
   /^__n8n_blank_value_/i,
   /^\*{3,}.*\*{3,}$/,
 ];

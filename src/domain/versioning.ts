@@ -1,10 +1,10 @@
 import { LatchkeyError } from '../errors.js';
 
 /** Checks `If-Match` against a record's version before a write. */
-export function assertIfMatch(ifMatch: number | '*' | undefined, version: number): void {
+export function assertIfMatch(ifMatch: readonly number[] | '*' | undefined, version: number): void {
   if (ifMatch === undefined || ifMatch === '*') return;
-  if (ifMatch !== version) {
-    throw new LatchkeyError('precondition_failed', `the record is at version ${version}, not ${ifMatch}`);
+  if (!ifMatch.includes(version)) {
+    throw new LatchkeyError('precondition_failed', `the record is at version ${version}, not ${ifMatch.join(' or ')}`);
   }
 }
 

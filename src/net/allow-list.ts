@@ -3,9 +3,10 @@ import { embeddedIpv4, parseIpLiteral } from './ip-address.js';
 
 /**
  * A per-integration (or per-call) allow-list: IP addresses, CIDR blocks and host names.
- * Host names may start with `*.` to cover sub-domains. Address entries permit whatever they
- * cover, metadata included, because the operator named the address itself; host-name entries
- * only open the private-network ranges, since what a name resolves to can change underneath.
+ * Host names may start with `*.` to cover sub-domains. Entries only ever open private-network
+ * ranges (loopback, private, link-local, CGNAT): the guard never lets any entry open cloud
+ * metadata, multicast or reserved addresses. CIDRs wider than /8 (IPv4) or /32 (IPv6) are
+ * refused, so no single entry can open everything.
  */
 export class AllowList {
   private readonly addresses = new BlockList();
@@ -34,6 +35,7 @@ export class AllowList {
       const prefix = Number(entry.slice(slash + 1));
       const max = ip?.family === 4 ? 32 : 128;
       if (!ip || !/^\d{1,3}$/.test(entry.slice(slash + 1)) || prefix > max) throw new TypeError(`allow-list entry is not a valid CIDR: ${entry}`);
+      if (prefix < (ip.family === 4 ? 8 : 32)) throw new TypeError(`allow-list entry is too wide (at most /8 for IPv4, /32 for IPv6): ${entry}`);
       this.addresses.addSubnet(ip.address, prefix, ip.family === 4 ? 'ipv4' : 'ipv6');
       return;
     }

@@ -74,9 +74,11 @@ export class OutboundGuard {
     const category = classifyAddress(address);
     const verdict = (allowed: boolean, by: GuardDecision['by']): GuardDecision => ({ allowed, address, category, by });
     if (category === 'public') return verdict(true, 'public');
-    if (this.allowList.coversAddress(address)) return verdict(true, 'allow_list');
+    // Metadata, unspecified, multicast, broadcast and reserved addresses are never opened:
+    // allow-lists are set by tenants, and the metadata service is the classic SSRF prize.
     if (!PRIVATE_NETWORK_CATEGORIES.has(category)) return verdict(false, 'refused');
     if (this.allowPrivateNetworks) return verdict(true, 'allow_private_networks');
+    if (this.allowList.coversAddress(address)) return verdict(true, 'allow_list');
     if (hostname !== undefined && this.allowList.coversHost(hostname)) return verdict(true, 'allow_list');
     return verdict(false, 'refused');
   }

@@ -6,6 +6,8 @@ import type { Database } from './schema.js';
 
 /** How long a key is remembered. */
 const RETENTION_MS = 24 * 60 * 60 * 1000;
+/** How long an unfinished claim blocks retries before it counts as abandoned (a crashed request). */
+const PENDING_LEASE_MS = 60 * 1000;
 
 /**
  * `Idempotency-Key` records, shared by every instance through the database. A key is
@@ -46,6 +48,18 @@ export class IdempotencyStore {
       throw new LatchkeyError('validation_failed', 'this Idempotency-Key was already used with a different request', { reason: 'idempotency_key_reused' });
     }
     if (row.state !== 'done' || row.response === null) {
+      // A claim older than the lease belongs to a request whose process died: take it over.
+      if (Date.parse(row.created_at) < now.getTime() - PENDING_LEASE_MS) {
+        const taken = await db
+          .updateTable('idempotency_keys')
+          .set({ created_at: now.toISOString() })
+          .where('tenant_id', '=', tenantId)
+          .where('idem_key', '=', key)
+          .where('state', '=', 'pending')
+          .where('created_at', '=', row.created_at)
+          .executeTakeFirst();
+        if (Number(taken.numUpdatedRows) === 1) return null;
+      }
       throw new LatchkeyError('conflict', 'a request with this Idempotency-Key is still in progress', { reason: 'idempotency_in_progress' });
     }
     return JSON.parse(await this.keyring.decrypt(db, this.ref(tenantId, key), row.response));

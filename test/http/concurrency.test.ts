@@ -55,4 +55,46 @@ describe.each(engines)('concurrent writes (%s)', (engine) => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(fresh[0]!.body);
   });
+
+  it('parallel PATCHes without If-Match all apply, in turn, with no spurious 412', async () => {
+    const key = await createIntegration(s, s.adminKey);
+    const id = await createConnection(s, s.adminKey, key);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => s.request('PATCH', `/v1/integrations/${key}/connections/${id}`, { body: { metadata: { writer: i }, credentials: { accessToken: `token-${i}` } } })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const final = await s.request('GET', `/v1/integrations/${key}/connections/${id}`);
+    expect(final.body.version).toBe(21);
+  });
+
+  it('deletes racing updates, and integration deletes racing connection creates, never fail with 5xx', async () => {
+    const key = await createIntegration(s, s.adminKey);
+    const ids = await Promise.all(Array.from({ length: 10 }, () => createConnection(s, s.adminKey, key)));
+    const mixed = await Promise.all(
+      ids.flatMap((id) => [
+        s.request('PATCH', `/v1/integrations/${key}/connections/${id}`, { body: { credentials: { accessToken: 'rotated' } } }),
+        s.request('DELETE', `/v1/integrations/${key}/connections/${id}`),
+      ]),
+    );
+    for (const r of mixed) expect([200, 404], r.text).toContain(r.status);
+
+    const other = await createIntegration(s, s.adminKey);
+    const creates = Array.from({ length: 10 }, (_, i) =>
+      s.request('POST', `/v1/integrations/${other}/connections`, { body: { id: `late-${i}`, credentials: { type: 'oauth2', accessToken: 'a' } } }),
+    );
+    const deletion = s.request('DELETE', `/v1/integrations/${other}`);
+    const [deleted, ...created] = await Promise.all([deletion, ...creates]);
+    expect([200, 409], deleted.text).toContain(deleted.status);
+    for (const r of created) expect([201, 404], r.text).toContain(r.status);
+    // No connection survives its integration, and no secret row survives its connection.
+    if (deleted.status === 200) {
+      const orphans = await s.lk.services.store.db
+        .selectFrom('secrets')
+        .select('owner_uid')
+        .where('owner_kind', '=', 'connection')
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('connections').select('uid').whereRef('connections.uid', '=', 'secrets.owner_uid'))))
+        .execute();
+      expect(orphans).toEqual([]);
+    }
+  });
 });

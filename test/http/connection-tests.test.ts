@@ -84,6 +84,8 @@ describe('connection tests through the API', () => {
     const carried = await call('POST', '/v1/credentials/test', { integration: 'api-local', connectionId: 'acct-1', credentials: {} });
     expect(carried.body, carried.text).toMatchObject({ ok: true });
     const replaced = await call('POST', '/v1/credentials/test', { integration: 'api-local', connectionId: 'acct-1', credentials: { apiKey: BAD_KEY } });
+    // Unsaved credentials never touch the stored connection's status.
+    expect((await call('GET', '/v1/integrations/api-local/connections/acct-1')).body.status).toBe('active');
     expect(replaced.body).toMatchObject({ ok: false, error: { code: 'auth_failed' } });
     const noType = await call('POST', '/v1/credentials/test', { integration: 'api-local', credentials: { apiKey: GOOD_KEY } });
     expect(noType.status).toBe(422);
@@ -108,6 +110,26 @@ describe('connection tests through the API', () => {
     expect(saved.body.metadata).toEqual({ note: 'verified' });
     expect(saved.body.health).toMatchObject({ ok: true });
     expect(saved.body.version).toBe(before.body.version + 1);
+  });
+
+  it('a test that is refused marks the connection error; a passing one clears it', async () => {
+    await call('POST', '/v1/integrations/api-guarded/connections', { id: 'acct-bad', credentials: { type: 'api_key', apiKey: BAD_KEY } });
+    const allow = await call('PATCH', '/v1/integrations/api-guarded', { networkAllowList: ['127.0.0.1'] });
+    expect(allow.status, allow.text).toBe(200);
+    const failed = await call('POST', '/v1/integrations/api-guarded/connections/acct-bad/test');
+    expect(failed.body).toMatchObject({ ok: false, error: { code: 'auth_failed' } });
+    const broken = await call('GET', '/v1/integrations/api-guarded/connections/acct-bad');
+    expect(broken.body).toMatchObject({ status: 'error', statusReason: 'connection test failed: auth_failed' });
+    // Replacing the credentials clears the error; a passing test keeps it clear.
+    const fixed = await call('PATCH', '/v1/integrations/api-guarded/connections/acct-bad', { credentials: { apiKey: GOOD_KEY } });
+    expect(fixed.body).toMatchObject({ status: 'active', statusReason: null });
+    const passed = await call('POST', '/v1/integrations/api-guarded/connections/acct-bad/test');
+    expect(passed.body.ok).toBe(true);
+    expect((await call('GET', '/v1/integrations/api-guarded/connections/acct-bad')).body.status).toBe('active');
+    // Metadata and wide ranges can never be allow-listed.
+    const wide = await call('PATCH', '/v1/integrations/api-guarded', { networkAllowList: ['0.0.0.0/0'] });
+    expect(wide.status).toBe(422);
+    await call('PATCH', '/v1/integrations/api-guarded', { networkAllowList: [] });
   });
 
   it('times out a hanging upstream without holding up other requests', async () => {

@@ -89,7 +89,8 @@ export const FIXTURES: Record<string, Fixture> = {
   'integrations.credentials.test': async ({ s, adminKey }) => ({
     body: { integration: await createIntegration(s, adminKey), credentials: { type: 'oauth2', accessToken: 'gho_unsaved_access' } },
   }),
-  'access.apiKey.create': async () => ({ body: { name: unique('key'), role: 'viewer' } }),
+  // runtime: a bundle every caller holding access.manage also holds (no key may grant more than it has).
+  'access.apiKey.create': async () => ({ body: { name: unique('key'), role: 'runtime' } }),
   'access.apiKey.list': async () => ({ query: { limit: '10', includeRevoked: 'true' } }),
   'access.apiKey.revoke': async ({ s, adminKey }) => ({ params: { id: (await createKey(s, adminKey, { role: 'viewer' })).id } }),
   'access.tenant.create': async () => ({ body: { name: unique('tenant') } }),

@@ -35,7 +35,7 @@ describe('HTTP conventions', () => {
       const key = await createIntegration(s, s.adminKey);
       await createConnection(s, s.adminKey, key, 'c');
       for (const w of writes(key)) {
-        for (const ifMatch of ['"7"', '"0"', 'garbage', '7', '"1", "2"', '"abc"', '']) {
+        for (const ifMatch of ['"7"', '"0"', 'garbage', '7', '"7", "8"', '"1", garbage', '"abc"', '']) {
           const before = await dbSnapshot(s);
           const res = await s.request(w.method, w.path, { body: w.body, headers: { 'if-match': ifMatch } });
           expectProblem(res, 412, 'precondition_failed');

@@ -109,7 +109,8 @@ describe('OutboundGuard decisions', () => {
     expect(listed.check('10.2.0.1').allowed).toBe(false);
     expect(listed.check('::ffff:127.0.0.1').allowed).toBe(true);
     expect(listed.check('127.0.0.2').allowed).toBe(false);
-    expect(listed.check('169.254.169.254').allowed).toBe(true); // named by address: explicit
+    // Never metadata, even when named by address: allow-lists are tenant-set.
+    expect(listed.check('169.254.169.254').allowed).toBe(false);
     expect(listed.check('192.168.0.9', 'db.internal').allowed).toBe(true);
     expect(listed.check('192.168.0.9', 'files.corp.example').allowed).toBe(true);
     expect(listed.check('192.168.0.9', 'corp.example.evil').allowed).toBe(false);
@@ -120,6 +121,8 @@ describe('OutboundGuard decisions', () => {
 
   it('rejects malformed allow-list entries up front', () => {
     expect(() => new OutboundGuard({ allowList: ['10.0.0.0/33'] })).toThrow(/CIDR/);
+    expect(() => new OutboundGuard({ allowList: ['0.0.0.0/0'] })).toThrow(/too wide/);
+    expect(() => new OutboundGuard({ allowList: ['::/0'] })).toThrow(/too wide/);
     expect(() => new OutboundGuard({ allowList: ['not a host!'] })).toThrow(/allow-list entry/);
   });
 

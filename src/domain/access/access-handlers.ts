@@ -3,7 +3,7 @@ import type { ApiKeyRecord } from '../../contracts/access/access-contracts.js';
 import type { CreateApiKey, CreateTenant, ListApiKeys, ListTenants, RevokeApiKey } from '../../contracts/access/access-contracts.js';
 import type { HandlerContext } from '../../contracts/context.js';
 import type { InputOf } from '../../contracts/define.js';
-import type { PolicyKey, Role } from '../../contracts/policies.js';
+import { type PolicyKey, type Role, grantsOf } from '../../contracts/policies.js';
 import { generateApiKey, hashApiKey } from '../../crypto/api-key-token.js';
 import { LatchkeyError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
@@ -41,6 +41,11 @@ export function accessHandlers(services: Services, onKeyRevoked: (keyId: string)
           throw new LatchkeyError('forbidden', `${granted} can only be granted within the operator tenant`);
         }
       }
+      // No escalation: a new key holds nothing its creator does not, except the reveal
+      // grant, which no role carries and which access managers hand out explicitly (audited).
+      const wanted = grantsOf(input.role, input.policies, principal.isPlatformTenant && input.role === 'admin');
+      const beyond = [...wanted].filter((p) => p !== 'platform.credential.reveal' && !principal.grants.has(p));
+      if (beyond.length > 0) throw new LatchkeyError('forbidden', `a key cannot grant what it does not hold: ${beyond.join(', ')}`);
       if (principal.workspaceId && input.workspaceId !== principal.workspaceId) {
         throw new LatchkeyError('forbidden', 'a workspace-restricted key can only create keys for its own workspace');
       }

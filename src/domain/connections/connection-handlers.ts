@@ -13,7 +13,7 @@ import { newId } from '../../ids.js';
 import type { AuthMethod, CredentialType } from '../../providers/provider-schema.js';
 import type { ConnectionTable, IntegrationTable } from '../../store/schema.js';
 import { decodeCursor, pageFrom } from '../cursor.js';
-import { isUniqueViolation } from '../db-errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db-errors.js';
 import { mergeConfig } from '../merge-config.js';
 import { loadIntegration } from '../integrations/integration-rows.js';
 import type { Services } from '../services.js';
@@ -28,7 +28,9 @@ export function connectionHandlers(services: Services) {
   const { secrets, catalog } = services;
 
   const providerOf = (integration: IntegrationTable) => providerOfIntegration(catalog, integration);
-  const loadConnection = (ctx: HandlerContext, integration: IntegrationTable, id: string) => loadConnectionRow(ctx.db, integration, id);
+  const engine = services.store.engine;
+  const loadConnection = (ctx: HandlerContext, integration: IntegrationTable, id: string, lock?: 'lock') =>
+    loadConnectionRow(ctx.db, integration, id, lock ? engine : undefined);
   const connectionConfig = (integration: IntegrationTable, config: Record<string, unknown>) => validateConnectionConfig(catalog, integration, config);
 
   return {
@@ -67,6 +69,7 @@ export function connectionHandlers(services: Services) {
         await ctx.db.insertInto('connections').values(row).execute();
       } catch (error) {
         if (isUniqueViolation(error)) throw new LatchkeyError('conflict', `connection "${input.id}" already exists in integration "${integration.key}"`, { reason: 'duplicate_id' });
+        if (isForeignKeyViolation(error)) throw new LatchkeyError('not_found', `Integration "${integration.key}" was deleted meanwhile`);
         throw error;
       }
       await secrets.apply(ctx.db, ctx.principal.tenantId, 'connection', row.uid, creds.plan, now);
@@ -133,7 +136,7 @@ export function connectionHandlers(services: Services) {
 
     async update(input: InputOf<typeof UpdateConnection>, ctx: HandlerContext) {
       const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
-      const row = await loadConnection(ctx, integration, input.id);
+      const row = await loadConnection(ctx, integration, input.id, 'lock');
       assertIfMatch(ctx.ifMatch, Number(row.version));
       const verified = ctx.prepared as PreparedTest | undefined;
       // The verified test ran against this version; anything newer was not what was tested.
@@ -203,10 +206,12 @@ export function connectionHandlers(services: Services) {
 
     async delete(input: InputOf<typeof DeleteConnection>, ctx: HandlerContext) {
       const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
-      const row = await loadConnection(ctx, integration, input.id);
+      const row = await loadConnection(ctx, integration, input.id, 'lock');
       assertIfMatch(ctx.ifMatch, Number(row.version));
+      // Row first, then its secrets: the same order as an update, so the two cannot deadlock.
+      const deleted = await ctx.db.deleteFrom('connections').where('uid', '=', row.uid).where('version', '=', row.version).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) !== 1) throw concurrentModification();
       await ctx.db.deleteFrom('secrets').where('owner_uid', '=', row.uid).execute();
-      await ctx.db.deleteFrom('connections').where('uid', '=', row.uid).execute();
       ctx.audit.resource = { type: 'connection', id: `${integration.key}/${row.id}` };
       ctx.audit.changes = { fields: [], secretsChanged: [] };
       return { key: integration.key, id: row.id, deleted: true as const };

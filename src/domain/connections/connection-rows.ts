@@ -18,9 +18,11 @@ export function providerOfIntegration(catalog: ProviderCatalog, integration: Int
   return provider;
 }
 
-/** A connection of a (visible) integration, or 404. */
-export async function loadConnectionRow(db: Kysely<Database>, integration: IntegrationTable, id: string): Promise<ConnectionTable> {
-  const row = await db.selectFrom('connections').selectAll().where('integration_uid', '=', integration.uid).where('id', '=', id).executeTakeFirst();
+/** A connection of a (visible) integration, or 404; `lock: 'postgres'` takes its row lock (see `loadIntegration`). */
+export async function loadConnectionRow(db: Kysely<Database>, integration: IntegrationTable, id: string, lock?: Engine): Promise<ConnectionTable> {
+  let query = db.selectFrom('connections').selectAll().where('integration_uid', '=', integration.uid).where('id', '=', id);
+  if (lock === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
   if (!row) throw notFound(`Connection "${id}" of integration "${integration.key}"`);
   return row;
 }

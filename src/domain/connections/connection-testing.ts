@@ -10,9 +10,11 @@ import type { TestResult } from '../../testers/test-result.js';
 import { loadIntegration } from '../integrations/integration-rows.js';
 import { mergeConfig } from '../merge-config.js';
 import type { Services } from '../services.js';
-import { concurrentModification } from '../versioning.js';
 import { loadConnectionRow, providerOfIntegration, validateConnectionConfig } from './connection-rows.js';
 import { resolveCredentials } from './credential-validation.js';
+
+/** statusReason prefix of an error set by a failed test (so a passing test may clear it). */
+const TEST_FAILED_REASON = 'connection test failed: ';
 
 type IncomingCredentials = Record<string, unknown> & { type?: CredentialType | undefined };
 
@@ -60,17 +62,31 @@ export function connectionTesting(services: Services) {
     );
   }
 
-  /** Writes a test's outcome as the connection's health (a new version), unless it changed meanwhile. */
+  /**
+   * Writes a test's outcome as the connection's health (a new version). Health is observed
+   * state, so it is written even if the connection changed while the test ran: throwing a
+   * 10-second test away for that would help no one. A deleted connection gets nothing.
+   */
   async function recordHealth(ctx: HandlerContext, prepared: PreparedTest): Promise<void> {
     if (!prepared.connectionUid) return;
     const health = { checkedAt: prepared.result.checkedAt, ok: prepared.result.ok, latencyMs: prepared.result.latencyMs, errorCode: prepared.result.error?.code ?? null };
-    const updated = await ctx.db
+    // Rejected credentials make the connection `error` until a test passes or they are
+    // replaced; other failures (timeouts, unreachable hosts) say nothing about them.
+    const code = prepared.result.error?.code;
+    const status = code === 'auth_failed' ? { status: 'error', status_reason: `${TEST_FAILED_REASON}auth_failed` } : null;
+    await ctx.db
       .updateTable('connections')
-      .set((eb) => ({ health: JSON.stringify(health), version: eb('version', '+', 1), updated_at: ctx.now.toISOString(), updated_by: ctx.principal.keyId }))
+      .set((eb) => ({ health: JSON.stringify(health), version: eb('version', '+', 1), updated_at: ctx.now.toISOString(), updated_by: ctx.principal.keyId, ...(status ?? {}) }))
       .where('uid', '=', prepared.connectionUid)
-      .where('version', '=', prepared.version!)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) throw concurrentModification();
+      .execute();
+    if (prepared.result.ok) {
+      await ctx.db
+        .updateTable('connections')
+        .set({ status: 'active', status_reason: null })
+        .where('uid', '=', prepared.connectionUid)
+        .where('status_reason', 'like', `${TEST_FAILED_REASON}%`)
+        .execute();
+    }
   }
 
   return {

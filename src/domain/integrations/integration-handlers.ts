@@ -16,7 +16,9 @@ import { AllowList } from '../../net/allow-list.js';
 import type { IntegrationTable } from '../../store/schema.js';
 import { decodeCursor, pageFrom } from '../cursor.js';
 import { isUniqueViolation } from '../db-errors.js';
+import { allowedCredentialTypes } from '../credential-fields.js';
 import { mergeConfig } from '../merge-config.js';
+import { parametersFor } from '../parameter-validation.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { visibleIntegrations } from '../visibility.js';
@@ -74,6 +76,21 @@ export function integrationHandlers(services: Services) {
     const provider = providerOf(services, fields.provider);
     const stored = existing ? await secrets.names(ctx.db, existing.uid) : new Set<string>();
     const resolved = resolveIntegration(provider, desired, ctx.principal, stored);
+    if (existing && resolved.authMethod !== existing.auth_method) {
+      const allowed = allowedCredentialTypes(provider, resolved.authMethod);
+      const stranded = await ctx.db
+        .selectFrom('connections')
+        .select('id')
+        .where('integration_uid', '=', existing.uid)
+        .where('credential_type', 'not in', allowed)
+        .limit(1)
+        .executeTakeFirst();
+      if (stranded) {
+        throw new LatchkeyError('conflict', `connections of "${existing.key}" hold credentials that ${resolved.authMethod} does not allow (e.g. "${stranded.id}"); update or delete them first`, {
+          reason: 'connections_incompatible',
+        });
+      }
+    }
     const now = ctx.now.toISOString();
     const columns = {
       provider: fields.provider,
@@ -161,8 +178,14 @@ export function integrationHandlers(services: Services) {
     },
 
     async update(input: InputOf<typeof UpdateIntegration>, ctx: HandlerContext) {
-      const row = await loadIntegration(ctx.db, ctx.principal, input.key);
-      const config = mergeConfig(JSON.parse(row.config), input.config);
+      const row = await loadIntegration(ctx.db, ctx.principal, input.key, services.store.engine);
+      const stored: Record<string, unknown> = JSON.parse(row.config);
+      if (input.authMethod && input.authMethod !== row.auth_method) {
+        // Stored keys (often defaults) of the old auth method would block the switch; drop them.
+        const applies = new Set(parametersFor(providerOf(services, row.provider).parameters, 'integration', input.authMethod).map((p) => p.name));
+        for (const name of Object.keys(stored)) if (!applies.has(name)) delete stored[name];
+      }
+      const config = mergeConfig(stored, input.config);
       return persist(
         ctx,
         row,
@@ -188,18 +211,21 @@ export function integrationHandlers(services: Services) {
     },
 
     async replace(input: InputOf<typeof ReplaceIntegration>, ctx: HandlerContext) {
-      const row = await loadIntegration(ctx.db, ctx.principal, input.key);
+      const row = await loadIntegration(ctx.db, ctx.principal, input.key, services.store.engine);
       if (input.provider !== row.provider) throw fieldError('provider', `cannot change from ${row.provider}; create a new integration instead`);
       return persist(
         ctx,
         row,
         { key: row.key, provider: row.provider, displayName: input.displayName, description: input.description ?? null, enabled: input.enabled, tags: input.tags, allowReveal: input.allowReveal, networkAllowList: input.networkAllowList },
-        { authMethod: input.authMethod, scope: input.scope, workspaceId: input.workspaceId, ownerUserId: input.ownerUserId, config: input.config, secrets: input.secrets },
+        // An omitted auth method keeps the stored one rather than the provider's default.
+        { authMethod: input.authMethod ?? (row.auth_method as DesiredIntegration['authMethod']), scope: input.scope, workspaceId: input.workspaceId, ownerUserId: input.ownerUserId, config: input.config, secrets: input.secrets },
       );
     },
 
     async delete(input: InputOf<typeof DeleteIntegration>, ctx: HandlerContext) {
-      const row = await loadIntegration(ctx.db, ctx.principal, input.key);
+      // Locking the integration first makes a concurrent connection create wait (its
+      // foreign key needs the row), so the count below cannot miss a connection.
+      const row = await loadIntegration(ctx.db, ctx.principal, input.key, services.store.engine);
       assertIfMatch(ctx.ifMatch, Number(row.version));
       const count = await ctx.db
         .selectFrom('connections')
@@ -210,11 +236,16 @@ export function integrationHandlers(services: Services) {
       if (connections > 0 && !input.cascade) {
         throw new LatchkeyError('conflict', `integration "${row.key}" still has ${connections} connection(s); delete them first or pass cascade=true`, { reason: 'connections_exist' });
       }
+      // Rows before secrets, as every update does, so a concurrent connection update and
+      // this cascade take their locks in the same order.
+      let lockRows = ctx.db.selectFrom('connections').select('uid').where('integration_uid', '=', row.uid);
+      if (services.store.engine === 'postgres') lockRows = lockRows.forUpdate();
+      await lockRows.execute();
       const connectionUids = ctx.db.selectFrom('connections').select('uid').where('integration_uid', '=', row.uid);
       await ctx.db.deleteFrom('secrets').where('owner_uid', 'in', connectionUids).execute();
       await ctx.db.deleteFrom('connections').where('integration_uid', '=', row.uid).execute();
-      await ctx.db.deleteFrom('secrets').where('owner_uid', '=', row.uid).execute();
       await ctx.db.deleteFrom('integrations').where('uid', '=', row.uid).execute();
+      await ctx.db.deleteFrom('secrets').where('owner_uid', '=', row.uid).execute();
       ctx.audit.resource = { type: 'integration', id: row.key };
       ctx.audit.changes = { fields: connections > 0 ? ['connections'] : [], secretsChanged: [] };
       return { key: row.key, deleted: true as const, connectionsDeleted: connections };

@@ -4,14 +4,22 @@ import type { IntegrationRecord } from '../../contracts/integrations/records.js'
 import { notFound } from '../../errors.js';
 import type { ProviderCatalog } from '../../providers/catalog.js';
 import type { AuthMethod } from '../../providers/provider-schema.js';
+import type { Engine } from '../../store/database.js';
 import type { Database, IntegrationTable } from '../../store/schema.js';
 import { hasSecretsMap } from '../carry-forward.js';
 import { parametersFor } from '../parameter-validation.js';
 import { canSee } from '../visibility.js';
 
-/** Loads an integration the principal may see, or throws 404 (also for other tenants). */
-export async function loadIntegration(db: Kysely<Database>, principal: Principal, key: string): Promise<IntegrationTable> {
-  const row = await db.selectFrom('integrations').selectAll().where('tenant_id', '=', principal.tenantId).where('key', '=', key).executeTakeFirst();
+/**
+ * Loads an integration the principal may see, or throws 404 (also for other tenants).
+ * `lock: 'postgres'` takes the row lock (`FOR UPDATE`) for a read-modify-write in a
+ * transaction, so concurrent writers queue instead of failing each other's version check
+ * (SQLite already runs one write transaction at a time).
+ */
+export async function loadIntegration(db: Kysely<Database>, principal: Principal, key: string, lock?: Engine): Promise<IntegrationTable> {
+  let query = db.selectFrom('integrations').selectAll().where('tenant_id', '=', principal.tenantId).where('key', '=', key);
+  if (lock === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
   if (!row || !canSee(principal, row)) throw notFound(`Integration "${key}"`);
   return row;
 }

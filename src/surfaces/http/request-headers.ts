@@ -11,14 +11,17 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
   return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey.trim() : null;
 }
 
-/** `If-Match: "3"`, `W/"3"` or `*`. Anything else can never match, so it fails the precondition. */
-export function parseIfMatch(value: string | string[] | undefined): number | '*' | undefined {
+/** `If-Match: "3"`, `W/"3"`, a list of those, or `*`. Anything else can never match, so it fails the precondition. */
+export function parseIfMatch(value: string | string[] | undefined): readonly number[] | '*' | undefined {
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   if (text.trim() === '*') return '*';
-  const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(text);
-  if (!match) throw new LatchkeyError('precondition_failed', 'If-Match must be an ETag returned by this API, like "3"');
-  return Number(match[1]);
+  // RFC 9110 allows a list of ETags: the precondition holds when any of them is current.
+  const versions = text.split(',').map((part) => /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(part));
+  if (versions.length === 0 || versions.some((m) => m === null)) {
+    throw new LatchkeyError('precondition_failed', 'If-Match must be an ETag returned by this API, like "3"');
+  }
+  return versions.map((m) => Number(m![1]));
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
