@@ -10,10 +10,15 @@ const MASK_PATTERNS: RegExp[] = [
   // Other words only in the bracketed or underscored forms UIs use (a real value may be "secret").
   /^(?:_{1,2}|\[|<)\s*(hidden|secret|sensitive|removed)\s*(?:_{1,2}|\]|>)$/i,
   /^__n8n_blank_value_/i,
-  /^\*{3,}.*\*{3,}$/,
 ];
+
+/** Masks are short; anything longer is a value, and is never run through the patterns. */
+const LONGEST_MASK = 256;
 
 export function isMaskLike(value: string): boolean {
   const trimmed = value.trim();
+  if (trimmed.length > LONGEST_MASK) return false;
+  // `***…***` framing, checked without a backtracking regex (`^\*{3,}.*\*{3,}$` is cubic).
+  if (trimmed.length >= 6 && trimmed.startsWith('***') && trimmed.endsWith('***')) return true;
   return MASK_PATTERNS.some((pattern) => pattern.test(trimmed));
 }

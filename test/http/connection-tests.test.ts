@@ -157,6 +157,25 @@ describe('connection tests through the API', () => {
     expect(String(res.body.details.serverVersion)).toMatch(/^\d+/);
   });
 
+  it('stored secrets never follow a connection to a new host (no exfiltration by retargeting)', async () => {
+    const elsewhere = { host: '127.0.0.2', port: 5433 };
+    const probe = await call('POST', '/v1/credentials/test', { integration: 'pg-local', connectionId: 'warehouse', config: elsewhere, credentials: {} });
+    expect(probe.status, probe.text).toBe(422);
+    expect(probe.body.reason, probe.text).toBe('credentials_required_for_new_target');
+    const verify = await call('PATCH', '/v1/integrations/pg-local/connections/warehouse?verify=true', { config: elsewhere });
+    expect(verify.status).toBe(422);
+    const before = await call('GET', '/v1/integrations/pg-local/connections/warehouse');
+    const moved = await call('PATCH', '/v1/integrations/pg-local/connections/warehouse', { config: elsewhere });
+    expect(moved.status).toBe(422);
+    expect((await call('GET', '/v1/integrations/pg-local/connections/warehouse')).body).toEqual(before.body);
+    // Moving with a username only: the stored password is dropped, not carried to the new host.
+    const withUser = await call('PATCH', '/v1/integrations/pg-local/connections/warehouse', { config: elsewhere, credentials: { username: 'postgres' } });
+    expect(withUser.status, withUser.text).toBe(200);
+    expect(withUser.body.credentials.hasSecrets).toEqual({ username: true, password: false });
+    const stored = await s.lk.services.secrets.read(s.lk.services.store.db, 'default', 'connection', withUser.body.uid);
+    expect(stored).toEqual({ username: 'postgres' });
+  });
+
   it('never returns, logs or audits the credentials it tested with', async () => {
     const audit = await s.request('GET', '/v1/audit-events?limit=200');
     const haystack = [...responses, ...s.logs, audit.text].join('\n');

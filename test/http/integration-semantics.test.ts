@@ -167,8 +167,9 @@ describe('integration and connection semantics', () => {
       });
       expect(conn.status, conn.text).toBe(201);
       expect(conn.body.config).toEqual({ host: 'db.example.com', database: 'app', port: 5432, sslMode: 'require' });
-      const port = await s.request('PATCH', '/v1/integrations/pg/connections/db1', { body: { config: { port: '6432' } } });
-      expect(port.body.config.port).toBe(6432);
+      // A new port is a new target: the credentials must come along (see credential-target.ts).
+      const port = await s.request('PATCH', '/v1/integrations/pg/connections/db1', { body: { config: { port: '6432' }, credentials: { username: 'app', password: 'pw-1' } } });
+      expect(port.body.config.port, port.text).toBe(6432);
       for (const [field, value] of [['port', 70000], ['port', 5.5], ['sslMode', 'maybe'], ['host', 'bad host!'], ['database', 7]] as const) {
         await refused(() => s.request('PATCH', '/v1/integrations/pg/connections/db1', { body: { config: { [field]: value } } }), `config.${field}`);
       }

@@ -181,4 +181,17 @@ describe('workspace-restricted and user-bound keys', () => {
     expect(await dbSnapshot(s)).toEqual(before);
     expect((await s.request('DELETE', `/v1/api-keys/${mine.id}`, { key: bound.key })).status).toBe(200);
   });
+
+  it('seeing a record is not owning it: restricted keys cannot delete or rewrite records outside their scope', async () => {
+    const created = await s.request('POST', '/v1/integrations', { body: githubIntegration('vis-owned-global') });
+    expect(created.status, created.text).toBe(201);
+    await createConnection(s, s.adminKey, 'vis-owned-global', 'keep-me');
+    const wsKey = await createKey(s, s.adminKey, { role: 'operator', workspaceId: 'ws-a' });
+    const userKey = await createKey(s, s.adminKey, { role: 'operator', userId: 'u-z' });
+    const before = await dbSnapshot(s);
+    expectProblem(await s.request('DELETE', '/v1/integrations/vis-owned-global?cascade=true', { key: wsKey.key }), 403, 'forbidden');
+    expectProblem(await s.request('PATCH', '/v1/integrations/vis-owned-global', { key: userKey.key, body: { secrets: { clientSecret: 'attacker-secret' } } }), 403, 'forbidden');
+    expectProblem(await s.request('DELETE', '/v1/integrations/vis-owned-global', { key: userKey.key }), 403, 'forbidden');
+    expect(await dbSnapshot(s)).toEqual(before);
+  });
 });

@@ -21,6 +21,7 @@ import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { visibleIntegrations } from '../visibility.js';
 import { loadConnectionRow, providerOfIntegration, readConnectionWithSecretNames, toConnectionRecord, validateConnectionConfig } from './connection-rows.js';
 import type { PreparedTest } from './connection-testing.js';
+import { changedTargetFields, credentialsRequiredFor, sendsCredentialFields } from './credential-target.js';
 import { resolveCredentials } from './credential-validation.js';
 
 /** Connection operations: create (import), read, list, update with carry-forward, delete. */
@@ -152,14 +153,18 @@ export function connectionHandlers(services: Services) {
       if (input.labels !== undefined) next.labels = JSON.stringify(input.labels);
       if (input.enabled !== undefined) next.enabled = input.enabled ? 1 : 0;
       const stored = await secrets.names(ctx.db, row.uid);
+      const retargeted = changedTargetFields(JSON.parse(row.config), JSON.parse(next.config));
+      if (retargeted.length > 0 && !sendsCredentialFields(input.credentials) && stored.size > 0) throw credentialsRequiredFor(retargeted);
       let resulting: ReadonlySet<string> = stored;
       let secretsChanged: string[] = [];
       let plan = null;
       if (input.credentials !== undefined) {
         const creds = resolveCredentials(providerOf(integration), integration.auth_method as AuthMethod, input.credentials, {
           type: row.credential_type as CredentialType,
-          secretNames: stored,
+          // A new target gets no stored secrets: everything required must come with the request.
+          secretNames: retargeted.length > 0 ? new Set() : stored,
         });
+        if (retargeted.length > 0) creds.plan.remove.push(...[...stored].filter((name) => !(name in creds.plan.set)));
         plan = creds.plan;
         resulting = plan.resulting;
         secretsChanged = [...Object.keys(plan.set), ...plan.remove].sort();

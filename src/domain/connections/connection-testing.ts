@@ -11,6 +11,7 @@ import { loadIntegration } from '../integrations/integration-rows.js';
 import { mergeConfig } from '../merge-config.js';
 import type { Services } from '../services.js';
 import { loadConnectionRow, providerOfIntegration, validateConnectionConfig } from './connection-rows.js';
+import { changedTargetFields, credentialsRequiredFor, sendsCredentialFields } from './credential-target.js';
 import { resolveCredentials } from './credential-validation.js';
 
 /** statusReason prefix of an error set by a failed test (so a passing test may clear it). */
@@ -34,8 +35,17 @@ export function connectionTesting(services: Services) {
   const { catalog, secrets } = services;
 
   /** Stored credentials with the incoming ones applied, exactly as an update would (carry-forward). */
-  async function mergedCredentials(db: Kysely<Database>, integration: IntegrationTable, row: ConnectionTable | null, incoming: IncomingCredentials | undefined) {
-    const stored = row ? await secrets.read(db, row.tenant_id, 'connection', row.uid) : {};
+  async function mergedCredentials(
+    db: Kysely<Database>,
+    integration: IntegrationTable,
+    row: ConnectionTable | null,
+    incoming: IncomingCredentials | undefined,
+    config?: Record<string, unknown>,
+  ) {
+    // Stored secrets only ever go to the stored target (see credential-target.ts).
+    const retargeted = row && config ? changedTargetFields(JSON.parse(row.config), config) : [];
+    if (retargeted.length > 0 && !sendsCredentialFields(incoming)) throw credentialsRequiredFor(retargeted);
+    const stored = row && retargeted.length === 0 ? await secrets.read(db, row.tenant_id, 'connection', row.uid) : {};
     const storedType = row?.credential_type as CredentialType | undefined;
     if (!incoming) return { type: storedType!, fields: stored };
     const provider = providerOfIntegration(catalog, integration);
@@ -112,7 +122,7 @@ export function connectionTesting(services: Services) {
       if (!row && !input.credentials.type) {
         throw new LatchkeyError('validation_failed', 'credentials.type is required', { errors: [{ path: 'credentials.type', message: 'is required without connectionId' }] });
       }
-      const result = await run(integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials));
+      const result = await run(integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials, config));
       return { result, connectionUid: null, version: null };
     },
 
@@ -135,7 +145,7 @@ export function connectionTesting(services: Services) {
       const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
       const row = await loadConnectionRow(ctx.db, integration, input.id);
       const config = validateConnectionConfig(catalog, integration, mergeConfig(JSON.parse(row.config), input.config));
-      const result = await run(integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials));
+      const result = await run(integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials, config));
       if (!result.ok) {
         throw new LatchkeyError('validation_failed', `the connection test failed (${result.error?.code}); nothing was saved`, {
           reason: 'verification_failed',

@@ -21,7 +21,7 @@ import { mergeConfig } from '../merge-config.js';
 import { parametersFor } from '../parameter-validation.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
-import { visibleIntegrations } from '../visibility.js';
+import { assertCanManage, visibleIntegrations } from '../visibility.js';
 import { loadIntegration, toIntegrationRecord } from './integration-rows.js';
 import { type DesiredIntegration, resolveIntegration } from './integration-state.js';
 
@@ -108,6 +108,7 @@ export function integrationHandlers(services: Services) {
     };
     let row: IntegrationTable;
     if (existing) {
+      assertCanManage(ctx.principal, existing);
       assertIfMatch(ctx.ifMatch, Number(existing.version));
       row = { ...existing, ...columns, updated_at: now, updated_by: ctx.principal.keyId, version: Number(existing.version) + 1 };
       const result = await ctx.db
@@ -226,6 +227,7 @@ export function integrationHandlers(services: Services) {
       // Locking the integration first makes a concurrent connection create wait (its
       // foreign key needs the row), so the count below cannot miss a connection.
       const row = await loadIntegration(ctx.db, ctx.principal, input.key, services.store.engine);
+      assertCanManage(ctx.principal, row);
       assertIfMatch(ctx.ifMatch, Number(row.version));
       const count = await ctx.db
         .selectFrom('connections')
