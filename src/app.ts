@@ -84,6 +84,7 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
     });
     bindHandlers(registry, services, { onKeyRevoked: (id) => authenticator.forget(id) }).seal();
     const first = await bootstrapFirstTenant(store, keyring, audit, config.bootstrapKey);
+    await keyring.warm(store.db);
     const app = createHttpServer({
       registry,
       authenticator,

@@ -38,7 +38,11 @@ const wrapAad = (tenantId: string, version: number): Buffer =>
 interface TenantKeys {
   current: number;
   byVersion: Map<number, Buffer>;
+  loadedAt: number;
 }
+
+/** How long unwrapped data keys are trusted before the current version is read again. */
+const CACHE_TTL_MS = 60_000;
 
 /**
  * Envelope encryption: one random data key per tenant (and version), wrapped by the root
@@ -51,7 +55,16 @@ export class Keyring {
   private readonly cache = new Map<string, TenantKeys>();
   private readonly digestKeys = new Map<string, Buffer>();
 
-  constructor(private readonly root: RootKey) {}
+  constructor(
+    private readonly root: RootKey,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Loads every tenant's data keys outside any transaction, so writes start with a warm cache. */
+  async warm(db: Kysely<Database>): Promise<void> {
+    const tenants = await db.selectFrom('data_keys').select('tenant_id').distinct().execute();
+    for (const { tenant_id } of tenants) await this.keysOf(db, tenant_id);
+  }
 
   get rootKeyId(): string {
     return this.root.id;
@@ -130,7 +143,8 @@ export class Keyring {
 
   private async keysOf(db: Kysely<Database>, tenantId: string, version?: number): Promise<TenantKeys> {
     const cached = this.cache.get(tenantId);
-    if (cached && (version === undefined || cached.byVersion.has(version))) return cached;
+    const fresh = cached !== undefined && this.now() - cached.loadedAt < CACHE_TTL_MS;
+    if (cached && (fresh || db.isTransaction) && (version === undefined || cached.byVersion.has(version))) return cached;
     const rows = await db.selectFrom('data_keys').selectAll().where('tenant_id', '=', tenantId).execute();
     if (rows.length === 0) throw new Error(`tenant ${tenantId} has no data key`);
     const byVersion = new Map<number, Buffer>();
@@ -138,8 +152,11 @@ export class Keyring {
       if (row.root_key_id !== this.root.id) throw new RootKeyMismatchError(this.root.id, [row.root_key_id]);
       byVersion.set(row.version, open(this.root.key, Buffer.from(row.wrapped, 'base64url'), wrapAad(tenantId, row.version)));
     }
-    const keys = { current: Math.max(...byVersion.keys()), byVersion };
-    this.cache.set(tenantId, keys);
+    const keys = { current: Math.max(...byVersion.keys()), byVersion, loadedAt: this.now() };
+    // Only committed rows are cached: a key read inside a transaction may be one that the
+    // transaction created and is about to roll back. The TTL picks up rotations made by
+    // other instances.
+    if (!db.isTransaction) this.cache.set(tenantId, keys);
     return keys;
   }
 

@@ -260,6 +260,35 @@ describe('keyring (envelope keys, bound ciphertexts)', () => {
     }
   });
 
+  it('never caches a data key from a transaction that rolls back, and sees other instances\' rotations', async () => {
+    const s2 = await memoryStore();
+    try {
+      let clock = 0;
+      const kr = new Keyring(root, () => clock);
+      await kr.ensureTenantKey(s2.db, 'rb', NOW);
+      const r: SecretRef = { ...ref, tenantId: 'rb' };
+      // Rotate and encrypt inside a transaction that rolls back.
+      await s2.db
+        .transaction()
+        .execute(async (trx) => {
+          await kr.rotateTenantKey(trx, 'rb', NOW);
+          expect((await kr.encrypt(trx, r, 'phantom')).keyVersion).toBe(2);
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      // Another instance then commits its own version 2.
+      await new Keyring(root).rotateTenantKey(s2.db, 'rb', NOW);
+      const sealed = await kr.encrypt(s2.db, r, 'after rollback');
+      expect(await new Keyring(root).decrypt(s2.db, r, sealed.ciphertext)).toBe('after rollback');
+      // A rotation elsewhere reaches this keyring once its cache expires.
+      await new Keyring(root).rotateTenantKey(s2.db, 'rb', NOW);
+      clock += 61_000;
+      expect((await kr.encrypt(s2.db, r, 'fresh')).keyVersion).toBe(3);
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('keeps decrypting old data-key versions after rotation', async () => {
     const s2 = await memoryStore();
     try {
