@@ -3,6 +3,7 @@ import { chainVerifier } from '../audit/hash-chain.js';
 import type { ListAuditEvents, VerifyAuditChain } from '../contracts/audit/audit-contracts.js';
 import type { HandlerContext } from '../contracts/context.js';
 import type { InputOf, OutputOf } from '../contracts/define.js';
+import { LatchkeyError } from '../errors.js';
 import type { Engine } from '../store/database.js';
 import { decodeCursor, pageFrom } from './cursor.js';
 
@@ -15,6 +16,15 @@ export function auditHandlers(chainKey: Buffer, engine: Engine) {
       const before = decodeCursor(input.cursor, 'number');
       let query = ctx.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', ctx.principal.tenantId);
       if (before !== undefined) query = query.where('seq', '<', before);
+      // A key bound to a workspace or user sees what keys bound the same way did, not the
+      // whole tenant's trail (resource ids there are other workspaces' end-user ids).
+      const { workspaceId, userId } = ctx.principal;
+      if (workspaceId || userId) {
+        let peers = ctx.db.selectFrom('api_keys').select('id').where('tenant_id', '=', ctx.principal.tenantId);
+        if (workspaceId) peers = peers.where('workspace_id', '=', workspaceId);
+        if (userId) peers = peers.where('user_id', '=', userId);
+        query = query.where('actor_key_id', 'in', peers);
+      }
       if (input.action) query = query.where('action', '=', input.action);
       if (input.actorKeyId) query = query.where('actor_key_id', '=', input.actorKeyId);
       if (input.resourceType) query = query.where('resource_type', '=', input.resourceType);
@@ -36,6 +46,9 @@ export function auditHandlers(chainKey: Buffer, engine: Engine) {
 
     async verify(_input: InputOf<typeof VerifyAuditChain>, ctx: HandlerContext) {
       const tenantId = ctx.principal.tenantId;
+      if (ctx.principal.workspaceId || ctx.principal.userId) {
+        throw new LatchkeyError('forbidden', 'verifying the tenant\'s whole audit chain needs a key not bound to a workspace or user');
+      }
       // Hold the chain head as writers do, so no event is appended while the chain is read
       // and anything beyond the head is tampering, not a concurrent write.
       let headQuery = ctx.db.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', tenantId);

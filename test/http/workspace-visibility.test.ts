@@ -194,4 +194,17 @@ describe('workspace-restricted and user-bound keys', () => {
     expectProblem(await s.request('DELETE', '/v1/integrations/vis-owned-global', { key: userKey.key }), 403, 'forbidden');
     expect(await dbSnapshot(s)).toEqual(before);
   });
+
+  it('restricted keys read only their peers\' audit events and cannot verify the whole chain', async () => {
+    const wsViewer = await createKey(s, s.adminKey, { role: 'viewer', workspaceId: 'ws-audit' });
+    const wsOperator = await createKey(s, s.adminKey, { role: 'operator', workspaceId: 'ws-audit' });
+    const made = await s.request('POST', '/v1/integrations', { key: wsOperator.key, body: { ...githubIntegration('vis-audit-ws'), scope: 'workspace' } });
+    expect(made.status, made.text).toBe(201);
+    const events = await s.request('GET', '/v1/audit-events?limit=200', { key: wsViewer.key });
+    expect(events.status, events.text).toBe(200);
+    const actors = new Set(events.body.data.map((e: { actor: { keyId: string } }) => e.actor.keyId));
+    expect(actors.has(wsOperator.id)).toBe(true);
+    expect([...actors].every((id) => id === wsOperator.id || id === wsViewer.id)).toBe(true);
+    expectProblem(await s.request('POST', '/v1/audit-events/verify', { key: wsViewer.key }), 403, 'forbidden');
+  });
 });
