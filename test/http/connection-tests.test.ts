@@ -176,6 +176,17 @@ describe('connection tests through the API', () => {
     expect(stored).toEqual({ username: 'postgres' });
   });
 
+  it('another tenant\'s integration or connection is not found, and a viewer is forbidden', async () => {
+    const other = await s.newTenant('Tenant B');
+    const body = { integration: 'api-local', connectionId: 'acct-1', credentials: {} };
+    const foreign = await s.request('POST', '/v1/credentials/test', { key: other.adminKey, body });
+    expect(foreign.status, foreign.text).toBe(404);
+    expect((await s.request('POST', '/v1/integrations/api-local/connections/acct-1/test', { key: other.adminKey })).status).toBe(404);
+    const viewer = await s.newKey('viewer');
+    expect((await s.request('POST', '/v1/credentials/test', { key: viewer, body })).status).toBe(403);
+    responses.push(foreign.text);
+  });
+
   it('never returns, logs or audits the credentials it tested with', async () => {
     const audit = await s.request('GET', '/v1/audit-events?limit=200');
     const haystack = [...responses, ...s.logs, audit.text].join('\n');
