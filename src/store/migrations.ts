@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { scopedToSchema } from './current-schema-introspector.js';
 
 /**
  * Forward-only migrations, written once with portable column types and run by both
@@ -169,9 +170,13 @@ class InCodeMigrations implements MigrationProvider {
 /** Runs every pending migration; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<string[]> {
   // On PostgreSQL, Kysely would otherwise look for its migration tables in every schema of
-  // the database and mistake another deployment's (or test's) for this one's.
-  const schema = engine === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(), ...(schema ? { migrationTableSchema: schema } : {}) });
+  // the database and mistake another deployment's (or test's) for this one's — and its
+  // database-wide scan fails outright when a neighbouring schema is dropped meanwhile.
+  const schema = engine === 'postgres' ? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  if (engine === 'postgres' && !schema) throw new Error('PostgreSQL has no current schema: create the schema named in search_path first');
+  const migrator = schema
+    ? new Migrator({ db: scopedToSchema(db, schema), provider: new InCodeMigrations(), migrationTableSchema: schema })
+    : new Migrator({ db, provider: new InCodeMigrations() });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
