@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { browse } from '../support/oauth-server.js';
+import { APP_RETURN, type OAuthWorld, connectThroughBrowser, oauthIntegration, startOAuthWorld } from './support.js';
+
+describe('OAuth connect flow against oidc-provider', () => {
+  let w: OAuthWorld;
+  const responses: string[] = [];
+
+  beforeAll(async () => {
+    w = await startOAuthWorld();
+    const created = await w.s.request('POST', '/v1/integrations', { body: oauthIntegration(w.as) });
+    expect(created.status, created.text).toBe(201);
+  });
+  afterAll(async () => w?.close());
+  beforeEach(() => {
+    w.as.consent = 'approve';
+  });
+
+  const request = async (...args: Parameters<OAuthWorld['s']['request']>) => {
+    const res = await w.s.request(...args);
+    responses.push(res.text);
+    return res;
+  };
+  const connectionCount = async () => Number((await w.s.lk.services.store.db.selectFrom('connections').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('consents, exchanges the code with PKCE, stores the tokens write-only and returns the user with success', async () => {
+    const before = w.as.tokenRequests.length;
+    const landed = await connectThroughBrowser(w, 'acme', 'user-42', { metadata: { plan: 'pro' } });
+    expect(landed.searchParams.get('status')).toBe('success');
+    expect(landed.searchParams.get('connectionId')).toBe('user-42');
+
+    const exchanges = w.as.tokenRequests.slice(before);
+    expect(exchanges.map((r) => r.grantType)).toEqual(['authorization_code']);
+    expect(new URLSearchParams(exchanges[0]!.body).get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
+    expect(exchanges[0]!.authorization).toBe(true); // client_secret_basic, as configured
+
+    const conn = await request('GET', '/v1/integrations/acme/connections/user-42');
+    expect(conn.status, conn.text).toBe(200);
+    expect(conn.body.status).toBe('active');
+    expect(conn.body.metadata).toEqual({ plan: 'pro' });
+    expect(conn.body.credentials.type).toBe('oauth2');
+    expect(conn.body.credentials.hasSecrets).toEqual({ accessToken: true, refreshToken: true });
+    expect(Date.parse(conn.body.credentials.expiresAt)).toBeGreaterThan(Date.now() + 50 * 60_000);
+    expect(conn.body.credentials.scopes).toEqual(expect.arrayContaining(['read', 'write']));
+
+    const stored = await w.s.lk.services.secrets.read(w.s.lk.services.store.db, 'default', 'connection', conn.body.uid);
+    expect(await w.as.isActive(stored.accessToken!)).toBe(true);
+    const minted = await request('POST', '/v1/integrations/acme/connections/user-42/token');
+    expect(minted.status, minted.text).toBe(200);
+    expect(minted.body).toEqual({ accessToken: stored.accessToken, tokenType: 'bearer', expiresAt: conn.body.credentials.expiresAt, scopes: conn.body.credentials.scopes });
+    expect(minted.text).not.toContain(stored.refreshToken!);
+    expect(w.as.tokenRequests.length - before).toBe(1); // a fresh token is minted without asking the provider
+
+    // The tokens appear nowhere but the mint response: not in reads, lists, audit or logs.
+    const list = await request('GET', '/v1/connections');
+    const audit = await request('GET', '/v1/audit-events?limit=200');
+    expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['connect.session.create', 'connect.session.complete', 'integrations.connection.token']));
+    const everything = [...responses.filter((t) => t !== minted.text), list.text, audit.text, w.s.logs.join('\n')].join('\n');
+    for (const token of [stored.accessToken!, stored.refreshToken!]) expect(everything).not.toContain(token);
+    const auditRows = JSON.stringify(await w.s.lk.services.store.db.selectFrom('audit_events').selectAll().execute());
+    expect(auditRows).not.toContain(stored.accessToken!);
+    expect(auditRows).not.toContain(stored.refreshToken!);
+  });
+
+  it('reconnecting the same connection id updates it in place', async () => {
+    const first = await request('GET', '/v1/integrations/acme/connections/user-42');
+    const landed = await connectThroughBrowser(w, 'acme', 'user-42');
+    expect(landed.searchParams.get('status')).toBe('success');
+    const again = await request('GET', '/v1/integrations/acme/connections/user-42');
+    expect(again.body.uid).toBe(first.body.uid);
+    expect(again.body.version).toBe(first.body.version + 1);
+  });
+
+  it('accepts a state once: a replayed callback is sent back with invalid_state and changes nothing', async () => {
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'replay-1', redirectUrl: APP_RETURN } });
+    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    const first = await fetch(callback, { redirect: 'manual' });
+    expect(new URL(first.headers.get('location')!).searchParams.get('status')).toBe('success');
+    const tokensBefore = w.as.tokenRequests.length;
+    const replay = await fetch(callback, { redirect: 'manual' });
+    const back = new URL(replay.headers.get('location')!);
+    expect(back.origin + back.pathname).toBe(APP_RETURN);
+    expect(Object.fromEntries(back.searchParams)).toEqual({ status: 'error', error: 'invalid_state' });
+    expect(w.as.tokenRequests.length).toBe(tokensBefore);
+  });
+
+  it('a connect link works once', async () => {
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'once-1', redirectUrl: APP_RETURN } });
+    const first = await fetch(created.body.connectUrl, { redirect: 'manual' });
+    expect(first.status).toBe(302);
+    expect(new URL(first.headers.get('location')!).origin).toBe(w.as.issuer);
+    const second = await fetch(created.body.connectUrl, { redirect: 'manual' });
+    expect(Object.fromEntries(new URL(second.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'invalid_session' });
+  });
+
+  it('denied consent → access_denied, and no connection', async () => {
+    const before = await connectionCount();
+    w.as.consent = 'deny';
+    const landed = await connectThroughBrowser(w, 'acme', 'denied-1');
+    expect(Object.fromEntries(landed.searchParams)).toEqual({ status: 'error', error: 'access_denied' });
+    expect(await connectionCount()).toBe(before);
+    expect((await request('GET', '/v1/integrations/acme/connections/denied-1')).status).toBe(404);
+  });
+
+  it('an expired session → expired_session, whether it expires before the link is opened or before the callback', async () => {
+    const db = w.s.lk.services.store.db;
+    const before = await connectionCount();
+    const expire = () => db.updateTable('connect_sessions').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('outcome', 'is', null).execute();
+
+    const early = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'late-1', redirectUrl: APP_RETURN } });
+    await expire();
+    const openedLate = await fetch(early.body.connectUrl, { redirect: 'manual' });
+    expect(Object.fromEntries(new URL(openedLate.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'expired_session' });
+
+    const mid = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'late-2', redirectUrl: APP_RETURN } });
+    const callback = await browse(mid.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    await expire();
+    const returned = await fetch(callback, { redirect: 'manual' });
+    expect(Object.fromEntries(new URL(returned.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'expired_session' });
+    expect(await connectionCount()).toBe(before);
+  });
+
+  it('an unknown state gets a page (there is nowhere safe to redirect), and no connection', async () => {
+    const before = await connectionCount();
+    const res = await fetch(`${w.s.baseUrl}/oauth/callback?state=not-a-state&code=whatever`, { redirect: 'manual' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.headers.get('location')).toBeNull();
+    expect(await res.text()).toContain('Invalid sign-in response');
+    const missing = await fetch(`${w.s.baseUrl}/oauth/callback?code=whatever`, { redirect: 'manual' });
+    expect(missing.status).toBe(400);
+    expect(await connectionCount()).toBe(before);
+  });
+
+  it('a code the provider refuses → exchange_failed, and no connection', async () => {
+    const before = await connectionCount();
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'bad-code-1', redirectUrl: APP_RETURN } });
+    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    callback.searchParams.set('code', 'forged-code');
+    const res = await fetch(callback, { redirect: 'manual' });
+    expect(Object.fromEntries(new URL(res.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'exchange_failed' });
+    expect(await connectionCount()).toBe(before);
+  });
+
+  it('a provider error other than a denial → provider_error', async () => {
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'prov-err-1', redirectUrl: APP_RETURN } });
+    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    const errored = new URL(`${w.s.baseUrl}/oauth/callback`);
+    errored.searchParams.set('state', callback.searchParams.get('state')!);
+    errored.searchParams.set('error', 'server_error');
+    const res = await fetch(errored, { redirect: 'manual' });
+    expect(Object.fromEntries(new URL(res.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'provider_error' });
+  });
+
+  it('without a redirectUrl the user sees a result page', async () => {
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'no-redirect-1' } });
+    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    const res = await fetch(callback, { redirect: 'manual' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('The account is connected');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+  });
+
+  it('refuses sessions for integrations that are not authorization-code OAuth, and bad redirect URLs', async () => {
+    const pat = await request('POST', '/v1/integrations', { body: { key: 'gh-pat', provider: 'github', displayName: 'GH PAT', authMethod: 'pat', config: {} } });
+    expect(pat.status, pat.text).toBe(201);
+    const refused = await request('POST', '/v1/connect/sessions', { body: { integration: 'gh-pat', connectionId: 'x' } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.reason).toBe('not_oauth2');
+    for (const redirectUrl of ['javascript:alert(1)', 'https://user:pw@evil.example/', '/relative', 'x'.repeat(3000)]) {
+      const bad = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'x', redirectUrl } });
+      expect(bad.status, redirectUrl).toBe(422);
+      expect(bad.headers['content-type']).toContain('application/problem+json');
+    }
+    const missing = await request('POST', '/v1/connect/sessions', { body: { integration: 'nope', connectionId: 'x' } });
+    expect(missing.status).toBe(404);
+  });
+
+  it('a session token and a PKCE verifier are never stored in the clear', async () => {
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'stored-1', redirectUrl: APP_RETURN } });
+    await fetch(created.body.connectUrl, { redirect: 'manual' });
+    const rows = JSON.stringify(await w.s.lk.services.store.db.selectFrom('connect_sessions').selectAll().execute());
+    expect(rows).not.toContain(created.body.token);
+    expect(rows).not.toContain(created.body.token.slice(4));
+    const row = await w.s.lk.services.store.db.selectFrom('connect_sessions').selectAll().where('connection_id', '=', 'stored-1').executeTakeFirstOrThrow();
+    expect(row.verifier).toMatch(/^lk1\./);
+  });
+});
+
+describe('OAuth connect flow with client_secret_post and no PKCE', () => {
+  let w: OAuthWorld;
+  beforeAll(async () => {
+    w = await startOAuthWorld({ as: { tokenEndpointAuthMethod: 'client_secret_post', pkceRequired: false } });
+    const created = await w.s.request('POST', '/v1/integrations', { body: oauthIntegration(w.as, 'post', { config: { tokenEndpointAuthMethod: 'client_secret_post', pkce: false } }) });
+    expect(created.status, created.text).toBe(201);
+  });
+  afterAll(async () => w?.close());
+
+  it('sends the client secret in the body and no code challenge', async () => {
+    const created = await w.s.request('POST', '/v1/connect/sessions', { body: { integration: 'post', connectionId: 'p-1', redirectUrl: APP_RETURN } });
+    const first = await fetch(created.body.connectUrl, { redirect: 'manual' });
+    const authorize = new URL(first.headers.get('location')!);
+    expect(authorize.searchParams.get('code_challenge')).toBeNull();
+    expect(authorize.searchParams.get('state')).toMatch(/.{20,}/);
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${w.s.baseUrl}/oauth/callback`);
+    const landed = await browse(authorize.toString(), APP_RETURN);
+    expect(landed.searchParams.get('status')).toBe('success');
+    const exchange = w.as.tokenRequests.at(-1)!;
+    expect(exchange.authorization).toBe(false);
+    expect(new URLSearchParams(exchange.body).get('client_secret')).toBe(w.as.clientSecret);
+  });
+});
