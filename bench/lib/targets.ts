@@ -79,7 +79,11 @@ export async function startLatchkey(engine: Engine): Promise<RunningTarget> {
       {},
       {
         host: '127.0.0.1',
-        port: 0,
+        // The soak run needs a known port (OAuth redirect URI) and loopback upstreams.
+        port: Number(process.env.BENCH_PORT ?? 0),
+        ...(process.env.BENCH_PORT ? { publicUrl: `http://127.0.0.1:${process.env.BENCH_PORT}` } : {}),
+        allowPrivateNetworks: process.env.BENCH_ALLOW_PRIVATE_NETWORKS === '1',
+        ...(process.env.BENCH_REFRESH_MARGIN_MS ? { refreshMarginMs: Number(process.env.BENCH_REFRESH_MARGIN_MS) } : {}),
         dataDir,
         databaseUrl: schema ? schema.url : join(dataDir, 'latchkey.db'),
         // A throwaway root key, so nothing is generated into the data dir (and no warning).
@@ -100,7 +104,7 @@ export async function startLatchkey(engine: Engine): Promise<RunningTarget> {
         if (reply.elapsedTime > limit) process.stderr.write(`slow: ${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)} ms, ended at +${Date.now() - t0} ms\n`);
       });
     }
-    const address = await lk.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = await lk.app.listen({ host: '127.0.0.1', port: config.port });
     return {
       kind: 'latchkey',
       engine,
