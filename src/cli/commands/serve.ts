@@ -19,12 +19,24 @@ export function addServeCommand(program: Command): void {
     process.stdout.write(`  API reference: ${shown}/docs\n  OpenAPI:       ${shown}/openapi.json\n`);
     if (lk.firstAdminKey) process.stdout.write(firstAdminKeyNotice(lk.firstAdminKey));
     let stopping = false;
+    // SIGTERM/SIGINT: /readyz turns 503, the listener closes (new connections are refused),
+    // in-flight requests finish within LATCHKEY_SHUTDOWN_TIMEOUT_MS, then the database closes.
+    // A second signal while draining gives up on the drain.
     const stop = async (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        lk.logger.warn({ signal }, 'second signal while draining: exiting now');
+        process.exit(1);
+      }
       stopping = true;
-      lk.logger.info({ signal }, 'shutting down: draining in-flight requests');
-      await lk.close();
-      process.exit(0);
+      lk.logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
+      try {
+        await lk.close();
+        lk.logger.info('shut down cleanly');
+        process.exit(0);
+      } catch (error) {
+        lk.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      }
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
