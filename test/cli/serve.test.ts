@@ -43,6 +43,7 @@ describe('latchkey serve', () => {
     const first = await serve(env);
     const key = /First admin API key[^\n]*\n\s+(\S+)/.exec(first.out())?.[1];
     expect(key, first.out()).toMatch(/^lk_[A-Za-z0-9_-]{43}$/);
+    expect(first.out()).toContain(`Studio:        http://127.0.0.1:${port}/studio`);
     expect(statSync(join(dataDir, 'root.key')).mode & 0o777).toBe(0o600);
 
     const ok = await fetch(`http://127.0.0.1:${port}/v1/providers?limit=2`, { headers: { authorization: `Bearer ${key}` } });

@@ -16,7 +16,7 @@ export function addServeCommand(program: Command): void {
     const address = await lk.app.listen({ host: config.host, port: config.port });
     const shown = config.publicUrl || address;
     process.stdout.write(`\nLatchkey ${address === shown ? 'is running at' : `listens on ${address}, public URL`} ${shown}\n`);
-    process.stdout.write(`  API reference: ${shown}/docs\n  OpenAPI:       ${shown}/openapi.json\n`);
+    process.stdout.write(`  Studio:        ${shown}/studio\n  API reference: ${shown}/docs\n  OpenAPI:       ${shown}/openapi.json\n`);
     if (lk.firstAdminKey) process.stdout.write(firstAdminKeyNotice(lk.firstAdminKey));
     let stopping = false;
     // SIGTERM/SIGINT: /readyz turns 503, the listener closes (new connections are refused),
