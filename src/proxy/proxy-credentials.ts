@@ -1,0 +1,133 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { AuditActor } from '../audit/audit-log.js';
+import type { Services } from '../domain/services.js';
+import { LatchkeyError } from '../errors.js';
+import { TokenService } from '../oauth/token-service.js';
+import type { AuthMethod, CredentialType, ProviderDefinition } from '../providers/provider-schema.js';
+import type { ConnectionTable, IntegrationTable } from '../store/schema.js';
+import type { TestCredentials, TestTarget } from '../testers/connection-tester.js';
+import { injectCredentials, resolveInjection } from '../testers/credential-injection.js';
+import { fillBaseUrl } from '../testers/provider-url.js';
+import { TestFailure } from '../testers/test-result.js';
+import { withQueryParam } from './proxy-path.js';
+
+/** Credential types the proxy can put on a request (OAuth 1.0a signing, SigV4 and key files it cannot). */
+const PROXIED_TYPES = new Set<string>(['api_key', 'pat', 'basic', 'oauth2', 'oauth2_client_credentials', 'oauth2_password']);
+
+/** One connection as the proxy uses it: rows, provider, and parsed config. */
+export interface ProxyConnection {
+  integration: IntegrationTable;
+  row: ConnectionTable;
+  provider: ProviderDefinition;
+  target: Omit<TestTarget, 'credentials'>;
+}
+
+export interface ProxyCaller {
+  actor: AuditActor;
+  requestId: string | null;
+}
+
+/** Turns a tester's configuration failure into a 409 the caller can act on (its messages carry no values). */
+function misconfigured(error: unknown): never {
+  if (error instanceof TestFailure) throw new LatchkeyError('conflict', error.message, { reason: 'proxy_misconfigured' });
+  throw error;
+}
+
+/**
+ * Assembles what the proxy needs from the integration and connection rows; refuses (409)
+ * a disabled integration or connection and credential types it cannot inject.
+ */
+export function proxyConnection(services: Services, integration: IntegrationTable, row: ConnectionTable): ProxyConnection {
+  if (integration.enabled !== 1) throw new LatchkeyError('conflict', `integration "${integration.key}" is disabled`, { reason: 'integration_disabled' });
+  if (row.enabled !== 1) throw new LatchkeyError('conflict', `connection "${row.id}" is disabled`, { reason: 'connection_disabled' });
+  const provider = services.catalog.get(integration.provider);
+  if (!provider) throw new LatchkeyError('conflict', `provider ${integration.provider} is no longer in the catalog`, { reason: 'provider_missing' });
+  if (!PROXIED_TYPES.has(row.credential_type)) {
+    throw new LatchkeyError('conflict', `the proxy cannot use ${row.credential_type} credentials; use a minted token or the provider's own client`, { reason: 'proxy_unsupported' });
+  }
+  return {
+    integration,
+    row,
+    provider,
+    target: {
+      provider,
+      authMethod: integration.auth_method as AuthMethod,
+      integrationConfig: JSON.parse(integration.config) as Record<string, unknown>,
+      connectionConfig: JSON.parse(row.config) as Record<string, unknown>,
+    },
+  };
+}
+
+/**
+ * The provider's API base URL for this connection: the catalog's `baseUrl` template filled
+ * from the connection's and integration's config (the generic providers take all of it from
+ * `config.baseUrl`). 409 when there is none, or it is not an http(s) URL without credentials.
+ *
+ * @example
+ * ```ts
+ * proxyBaseUrl(conn).href; // 'https://acme.zendesk.com/api/v2'
+ * ```
+ */
+export function proxyBaseUrl(conn: ProxyConnection): URL {
+  const template = conn.provider.baseUrl;
+  if (!template) throw new LatchkeyError('conflict', `provider ${conn.provider.key} has no HTTP API to proxy to`, { reason: 'proxy_unsupported' });
+  let base: URL;
+  try {
+    base = new URL(fillBaseUrl(template, { ...conn.target, credentials: { type: conn.row.credential_type as CredentialType, fields: {} } }));
+  } catch (error) {
+    if (error instanceof TestFailure) misconfigured(error);
+    throw new LatchkeyError('conflict', 'the provider\'s base URL is not a valid URL', { reason: 'proxy_misconfigured' });
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new LatchkeyError('conflict', 'the provider\'s base URL must be http or https', { reason: 'proxy_misconfigured' });
+  if (base.username || base.password) throw new LatchkeyError('conflict', 'the provider\'s base URL must not contain credentials', { reason: 'proxy_misconfigured' });
+  base.hash = '';
+  return base;
+}
+
+/** True for connections whose access token comes from the token service (and may be refreshed after a 401). */
+export const usesOAuth = (conn: ProxyConnection): boolean => TokenService.manages(conn.row);
+
+/**
+ * The connection's usable credentials: a minted (and, when due or `force`d, refreshed)
+ * access token for OAuth connections, else the stored secrets, decrypted.
+ */
+export async function proxyCredentials(services: Services, conn: ProxyConnection, caller: ProxyCaller, opts: { force?: boolean } = {}): Promise<TestCredentials> {
+  const type = conn.row.credential_type as CredentialType;
+  if (usesOAuth(conn)) {
+    const token = await services.tokens.mint(conn.integration, conn.row, caller, opts);
+    return { type, fields: { accessToken: token.accessToken } };
+  }
+  const fields = await services.secrets.read(services.store.db, conn.row.tenant_id, 'connection', conn.row.uid);
+  return { type, fields };
+}
+
+/**
+ * Puts the credentials on the outgoing request the way the provider declares (reusing the
+ * connection tester's injection: Bearer, API-key header with prefix, Basic, or a query
+ * parameter). Headers are set on `headers` (replacing any the caller sent under the same
+ * name); a query credential replaces the caller's parameter of that name without
+ * re-encoding the rest. Returns the request target to send.
+ *
+ * @example
+ * ```ts
+ * const requestTarget = applyCredentials(conn, credentials, '/v1/charges?limit=3', headers);
+ * ```
+ */
+export function applyCredentials(conn: ProxyConnection, credentials: TestCredentials, requestTarget: string, headers: OutgoingHttpHeaders): string {
+  const target: TestTarget = { ...conn.target, credentials };
+  const injected: Record<string, string> = {};
+  const scratch = new URL('http://proxy.invalid/');
+  try {
+    injectCredentials(target, scratch, injected);
+    const injection = resolveInjection(target);
+    Object.assign(headers, injected);
+    if (injection.style !== 'query') return requestTarget;
+    const value = scratch.searchParams.get(injection.param);
+    if (value === null) return requestTarget;
+    const q = requestTarget.indexOf('?');
+    const path = q === -1 ? requestTarget : requestTarget.slice(0, q);
+    return `${path}?${withQueryParam(q === -1 ? '' : requestTarget.slice(q + 1), injection.param, value)}`;
+  } catch (error) {
+    return misconfigured(error);
+  }
+}
