@@ -172,6 +172,13 @@ export class ConnectSessions {
     return this.redirectBack(session, { status: 'success', connectionId: connection.id });
   }
 
+  /** Deletes sessions that expired more than a day ago (kept that long for support questions). */
+  async purgeExpired(): Promise<number> {
+    const cutoff = new Date(this.clock().getTime() - 24 * 3600_000).toISOString();
+    const result = await this.deps.db.deleteFrom('connect_sessions').where('expires_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   private verifierRef(session: ConnectSessionTable) {
     return { tenantId: session.tenant_id, kind: 'connect_session' as const, uid: session.uid, field: 'codeVerifier' };
   }

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
+import type { ConnectSessions } from './connect-sessions.js';
 import type { TokenService } from './token-service.js';
 
 /**
  * Runs {@link TokenService.sweep} every `intervalMs` so tokens are refreshed before anyone
- * needs them. One sweep at a time per process; the refresh leases keep instances from
- * refreshing the same connection twice.
+ * needs them, and clears long-expired connect sessions. One sweep at a time per process;
+ * the refresh leases keep instances from refreshing the same connection twice.
  */
 export class RefreshSweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -12,6 +13,7 @@ export class RefreshSweeper {
 
   constructor(
     private readonly tokens: TokenService,
+    private readonly sessions: ConnectSessions,
     private readonly intervalMs: number,
     private readonly logger: Logger,
   ) {}
@@ -28,10 +30,9 @@ export class RefreshSweeper {
       await this.running;
       return;
     }
-    this.running = this.tokens
-      .sweep()
-      .then((r) => {
-        if (r.attempted > 0) this.logger.info({ attempted: r.attempted, refreshed: r.refreshed, failed: r.failed }, 'refresh sweep');
+    this.running = Promise.all([this.tokens.sweep(), this.sessions.purgeExpired()])
+      .then(([r, purged]) => {
+        if (r.attempted > 0 || purged > 0) this.logger.info({ attempted: r.attempted, refreshed: r.refreshed, failed: r.failed, purgedSessions: purged }, 'refresh sweep');
       })
       .catch((error: unknown) => this.logger.error({ err: error }, 'refresh sweep failed'))
       .finally(() => {

@@ -176,6 +176,18 @@ describe('OAuth connect flow against oidc-provider', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('sessions that expired more than a day ago are purged', async () => {
+    const db = w.s.lk.services.store.db;
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'purge-1' } });
+    expect(created.status).toBe(201);
+    await db.updateTable('connect_sessions').set({ expires_at: new Date(Date.now() - 25 * 3600_000).toISOString() }).where('connection_id', '=', 'purge-1').execute();
+    const fresh = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'purge-2' } });
+    expect(fresh.status).toBe(201);
+    expect(await w.s.lk.services.connect.purgeExpired()).toBe(1);
+    const left = await db.selectFrom('connect_sessions').select('connection_id').where('connection_id', 'in', ['purge-1', 'purge-2']).execute();
+    expect(left.map((r) => r.connection_id)).toEqual(['purge-2']);
+  });
+
   it('a session token and a PKCE verifier are never stored in the clear', async () => {
     const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'stored-1', redirectUrl: APP_RETURN } });
     await fetch(created.body.connectUrl, { redirect: 'manual' });
