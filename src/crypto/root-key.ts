@@ -20,6 +20,45 @@ function decode(text: string, where: string): Buffer {
   return key;
 }
 
+/**
+ * Several root key versions in one value: a file holds one base64 key per line (blank
+ * lines and `#` comments ignored), an environment variable separates them with commas.
+ * Oldest first; the order only matters for `latchkey keys rotate`, which promotes the
+ * newest key the database does not use yet. Which version wraps new keys is recorded in
+ * the database (`root_keys`), so instances configured with an extra key keep agreeing.
+ */
+export function decodeRootKeys(text: string, where: string): Buffer[] {
+  const parts = text
+    .split(/[\n,]/)
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line.length > 0);
+  if (parts.length === 0) throw new Error(`${where} holds no key`);
+  return parts.map((part, i) => decode(part, parts.length > 1 ? `${where} (key ${i + 1})` : where));
+}
+
+/** Every root key version configured, oldest first, and the file they came from (null for the environment). */
+export interface RootKeySet {
+  keys: RootKey[];
+  /** The file holding them, which `latchkey keys rotate` may append a new version to. */
+  file: string | null;
+}
+
+/** Like {@link loadRootKey}, but returns every configured version (see {@link decodeRootKeys}). */
+export function loadRootKeys(opts: RootKeyOptions): RootKeySet {
+  if (opts.value) {
+    const keys = decodeRootKeys(opts.value, 'LATCHKEY_ROOT_KEY');
+    return { keys: keys.map((key) => ({ id: rootKeyId(key), key, source: 'env' as const })), file: null };
+  }
+  const file = opts.file ?? join(opts.dataDir, 'root.key');
+  if (opts.file || existsSync(file)) {
+    const where = opts.file ? `LATCHKEY_ROOT_KEY_FILE (${opts.file})` : file;
+    const keys = decodeRootKeys(readFileSync(file, 'utf8'), where);
+    return { keys: keys.map((key) => ({ id: rootKeyId(key), key, source: 'file' as const })), file };
+  }
+  const generated = loadRootKey(opts);
+  return { keys: [generated], file };
+}
+
 export interface RootKeyOptions {
   /** base64 key (LATCHKEY_ROOT_KEY). */
   value?: string | undefined;
@@ -40,16 +79,16 @@ export interface RootKeyOptions {
  */
 export function loadRootKey(opts: RootKeyOptions): RootKey {
   if (opts.value) {
-    const key = decode(opts.value, 'LATCHKEY_ROOT_KEY');
+    const key = decodeRootKeys(opts.value, 'LATCHKEY_ROOT_KEY').at(-1)!;
     return { id: rootKeyId(key), key, source: 'env' };
   }
   if (opts.file) {
-    const key = decode(readFileSync(opts.file, 'utf8'), `LATCHKEY_ROOT_KEY_FILE (${opts.file})`);
+    const key = decodeRootKeys(readFileSync(opts.file, 'utf8'), `LATCHKEY_ROOT_KEY_FILE (${opts.file})`).at(-1)!;
     return { id: rootKeyId(key), key, source: 'file' };
   }
   const path = join(opts.dataDir, 'root.key');
   if (existsSync(path)) {
-    const key = decode(readFileSync(path, 'utf8'), path);
+    const key = decodeRootKeys(readFileSync(path, 'utf8'), path).at(-1)!;
     return { id: rootKeyId(key), key, source: 'file' };
   }
   if (opts.neededKeyIds && opts.neededKeyIds.length > 0) {

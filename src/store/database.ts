@@ -12,6 +12,12 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   engine: Engine;
+  /**
+   * The raw SQLite connection behind `db` (SQLite only), for bulk maintenance work such as
+   * re-encryption: statements run on it inside a `db.transaction()` join that transaction
+   * (one connection), without Kysely's per-query overhead.
+   */
+  sqlite?: SqliteDatabase.Database;
   close(): Promise<void>;
 }
 
@@ -43,5 +49,5 @@ export function openStore(opts: OpenStoreOptions): Store {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, engine: 'sqlite', close: () => db.destroy() };
+  return { db, engine: 'sqlite', sqlite, close: () => db.destroy() };
 }

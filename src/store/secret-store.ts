@@ -28,8 +28,15 @@ export class SecretStore {
 
   /** Applies a carry-forward plan: writes replaced values, deletes removed ones. */
   async apply(db: Kysely<Database>, tenantId: string, kind: Kind, ownerUid: string, plan: SecretPlan, now: string): Promise<void> {
-    for (const [field, value] of Object.entries(plan.set)) {
-      const { ciphertext, keyVersion } = await this.keyring.encrypt(db, { tenantId, kind, uid: ownerUid, field }, value);
+    const fields = Object.entries(plan.set);
+    // One use count for the record's fields (a single statement on the data key's row).
+    const sealed = await this.keyring.encryptMany(
+      db,
+      tenantId,
+      fields.map(([field, value]) => ({ ref: { tenantId, kind, uid: ownerUid, field }, plaintext: value })),
+    );
+    for (const [i, [field]] of fields.entries()) {
+      const { ciphertext, keyVersion } = sealed[i]!;
       await db
         .insertInto('secrets')
         .values({ owner_uid: ownerUid, field, tenant_id: tenantId, owner_kind: kind, key_version: keyVersion, ciphertext, updated_at: now })
