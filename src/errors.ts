@@ -19,7 +19,9 @@ export type LatchkeyErrorCode =
   | 'unsupported_media_type'
   | 'validation_failed'
   | 'rate_limited'
-  | 'internal';
+  | 'internal'
+  | 'upstream_failed'
+  | 'upstream_timeout';
 
 /** One field-level problem: a JSON-pointer-like dotted path and a human message. */
 export interface FieldError {
@@ -54,6 +56,8 @@ const STATUS: Record<LatchkeyErrorCode, number> = {
   validation_failed: 422,
   rate_limited: 429,
   internal: 500,
+  upstream_failed: 502,
+  upstream_timeout: 504,
 };
 
 const TITLE: Record<LatchkeyErrorCode, string> = {
@@ -68,6 +72,8 @@ const TITLE: Record<LatchkeyErrorCode, string> = {
   validation_failed: 'Validation failed',
   rate_limited: 'Too many requests',
   internal: 'Internal error',
+  upstream_failed: 'Upstream failed',
+  upstream_timeout: 'Upstream timed out',
 };
 
 export class LatchkeyError extends Error {

@@ -20,8 +20,8 @@ export interface AuditInput {
   status: number;
   requestId: string | null;
   ip: string | null;
-  /** Names only — changed fields and changed secret names, never values. */
-  changes: { fields: string[]; secretsChanged: string[] } | null;
+  /** Names only — changed fields and changed secret names, never values — and the caller's stated reason, if asked for one. */
+  changes: { fields: string[]; secretsChanged: string[]; reason?: string } | null;
 }
 
 /**

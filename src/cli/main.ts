@@ -2,8 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { ALL_CONTRACTS } from '../contracts/index.js';
 import { LatchkeyProblem } from '../surfaces/client/index.js';
+import { addAuditCommands } from './commands/audit.js';
 import { addCompletionCommand } from './commands/completion.js';
 import { addInitCommands } from './commands/init.js';
+import { addKeysCommands } from './commands/keys.js';
 import { addMcpCommand } from './commands/mcp.js';
 import { addServeCommand } from './commands/serve.js';
 import { addTenantCommands } from './commands/tenant.js';
@@ -37,6 +39,9 @@ export function buildProgram(): Command {
   addMcpCommand(program);
   addTenantCommands(program);
   addOperationCommands(program, ALL_CONTRACTS);
+  // After the generated commands: `keys` and `audit` also hold operations against a server.
+  addKeysCommands(program);
+  addAuditCommands(program);
   addCompletionCommand(program);
   return program;
 }

@@ -7,8 +7,9 @@ import { type FieldOptions, addFieldOptions, fieldValue } from './field-options.
 import { type InputField, inputFieldsOf, kebab } from './input-fields.js';
 import { printResult } from './output.js';
 import { createSecretReader } from './secret-input.js';
+import { PRINTS_SECRET_VALUES, SHOW_SECRETS_FLAG, showSecretsOption, showSecretsRequired } from './secret-output.js';
 
-const RESERVED = new Set<string>([...CLIENT_OPTION_NAMES, 'help', 'all', 'if-match', 'idempotency-key']);
+const RESERVED = new Set<string>([...CLIENT_OPTION_NAMES, 'help', 'all', 'if-match', 'idempotency-key', SHOW_SECRETS_FLAG]);
 
 export const SECRET_HELP = `Secrets (write-only, never printed back):
   --secret name=@path        read the value from a file (one trailing newline is dropped)
@@ -75,7 +76,10 @@ function addOperationCommand(program: Command, contract: AnyContract): void {
   const path = commandPathOf(contract.meta.key);
   const parent = path.slice(0, -1).reduce(groupOf, program);
   const command = parent.command(path.at(-1)!).summary(contract.meta.title).description(describeContract(contract));
-  const fields = inputFieldsOf(contract);
+  // A field named like a client option (`url` of a webhook endpoint vs the server's --url)
+  // takes the resource as prefix: --endpoint-url.
+  const resource = path.at(-2) ?? '';
+  const fields = inputFieldsOf(contract).map((f) => (RESERVED.has(f.flag) ? { ...f, flag: `${resource}-${f.flag}` } : f));
   const pathParams = fields.filter((f) => f.pathParam);
   for (const f of pathParams) command.argument(`[${f.name}]`, `${f.description ?? f.name} (or --${f.flag})`);
   for (const f of fields) if (RESERVED.has(f.flag)) throw new Error(`${contract.meta.key}: input field ${f.name} collides with the CLI option --${f.flag}`);
@@ -83,13 +87,16 @@ function addOperationCommand(program: Command, contract: AnyContract): void {
   const list = isList(contract, fields);
   if (list) command.addOption(new Option('--all', 'follow nextCursor and print every item'));
   if (['PATCH', 'PUT', 'DELETE'].includes(contract.http.method)) command.addOption(new Option('--if-match <version>', 'only if the record is still at this version (else exit 5)'));
-  if (contract.http.method === 'POST') command.addOption(new Option('--idempotency-key <key>', 'a retry with the same key replays the first response'));
+  if (contract.http.method === 'POST' && contract.http.idempotencyKey !== false) command.addOption(new Option('--idempotency-key <key>', 'a retry with the same key replays the first response'));
+  const printsSecrets = PRINTS_SECRET_VALUES.get(contract.meta.key);
+  if (printsSecrets) command.addOption(showSecretsOption(printsSecrets));
   addClientOptions(command);
   if (fields.some((f) => f.secretEntries !== 'none')) command.addHelpText('after', `\n${SECRET_HELP}`);
 
   command.action(async (...args: unknown[]) => {
     const cmd = args.at(-1) as Command;
-    const values = cmd.opts<Record<string, unknown> & ClientFlags & { all?: boolean; ifMatch?: string; idempotencyKey?: string }>();
+    const values = cmd.opts<Record<string, unknown> & ClientFlags & { all?: boolean; ifMatch?: string; idempotencyKey?: string; showSecrets?: boolean }>();
+    if (printsSecrets && values.showSecrets !== true) throw new UsageError(showSecretsRequired(contract.meta.key, printsSecrets));
     const positionals = Object.fromEntries(pathParams.map((f, i) => [f.name, cmd.processedArgs[i] as string | undefined]));
     const input = await collectInput(fieldOptions, positionals, values);
     const client = clientFrom(values);

@@ -27,7 +27,8 @@ export interface CallContext {
 /** What a handler writes down for the audit event of its call. */
 export interface AuditNote {
   resource?: { type: string; id: string };
-  changes?: { fields: string[]; secretsChanged: string[] };
+  /** `reason`: why the caller did it, where an operation asks for one (a reveal's X-Reveal-Reason). */
+  changes?: { fields: string[]; secretsChanged: string[]; reason?: string };
 }
 
 /** What a handler receives: the call, the caller, a query executor (the transaction for commands), and the clock. */

@@ -38,6 +38,16 @@ export interface HttpBinding {
   query?: string[];
   /** Extra paths bound to the same operation (e.g. the cross-integration connection list). */
   aliases?: string[];
+  /**
+   * Input fields read from request headers, field name → header name (e.g.
+   * `{ reason: 'X-Reveal-Reason' }`). Such a field is never accepted in the body.
+   */
+  headers?: Record<string, string>;
+  /**
+   * `false` refuses `Idempotency-Key` (400): every call must be authorised, checked and
+   * audited on its own, and its response must not be kept for a replay (e.g. a reveal).
+   */
+  idempotencyKey?: false;
 }
 
 export interface ContractIo<I extends z.ZodType, O extends z.ZodType> {

@@ -12,6 +12,7 @@ export const POLICY_KEYS = [
   'platform.access.manage',
   'platform.audit.read',
   'platform.tenant.manage',
+  'platform.webhook.manage',
 ] as const;
 export type PolicyKey = (typeof POLICY_KEYS)[number];
 
@@ -38,12 +39,15 @@ const ROLE_POLICIES: Record<Role, readonly PolicyKey[]> = {
     'platform.connection.use',
     'platform.access.manage',
     'platform.audit.read',
+    'platform.webhook.manage',
   ],
   operator: [
     'platform.integration.read',
     'platform.integration.manage',
     'platform.connection.read',
     'platform.connection.manage',
+    // Webhook endpoints are operational wiring like integrations; one key covers reading and managing them.
+    'platform.webhook.manage',
   ],
   runtime: ['platform.connection.read', 'platform.connection.use'],
   viewer: ['platform.integration.read', 'platform.connection.read', 'platform.audit.read'],

@@ -121,6 +121,10 @@ export class Registry {
       throw new LatchkeyError('forbidden', `this key lacks the policy ${missing.map((p) => p.key).join(', ')}`);
     }
 
+    if (call.idempotencyKey !== undefined && contract.http.idempotencyKey === false) {
+      // A replay would skip the handler's checks and the audit event of this very call.
+      throw new LatchkeyError('bad_request', `${key} does not take an Idempotency-Key: every call is checked and audited on its own`);
+    }
     const parsed = contract.io.input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       throw new LatchkeyError('validation_failed', 'the request does not match the operation\'s input schema', { errors: fieldErrorsOf(parsed.error) });

@@ -1,5 +1,6 @@
 import { CreateApiKey, CreateTenant, ListApiKeys, ListTenants, RevokeApiKey } from '../contracts/access/access-contracts.js';
 import { ListAuditEvents, VerifyAuditChain } from '../contracts/audit/audit-contracts.js';
+import { GetKeyStatus, RotateDataKey, RotateRootKey } from '../contracts/keys/key-contracts.js';
 import { CreateConnection, DeleteConnection, GetConnection, ListConnections, UpdateConnection } from '../contracts/integrations/connection-contracts.js';
 import {
   CreateIntegration,
@@ -11,14 +12,28 @@ import {
 } from '../contracts/integrations/integration-contracts.js';
 import { GetProvider, ListProviders } from '../contracts/integrations/provider-contracts.js';
 import { TestConnection, TestCredentials } from '../contracts/integrations/test-contracts.js';
+import { CreateConnectSession, MintConnectionToken, RefreshConnection, VerifyIntegration } from '../contracts/oauth/oauth-contracts.js';
+import { RevealConnection } from '../contracts/integrations/reveal-contract.js';
+import {
+  CreateWebhookEndpoint,
+  DeleteWebhookEndpoint,
+  GetWebhookEndpoint,
+  ListWebhookDeliveries,
+  ListWebhookEndpoints,
+  UpdateWebhookEndpoint,
+} from '../contracts/webhooks/webhook-contracts.js';
 import type { Registry } from '../contracts/registry.js';
 import { accessHandlers } from './access/access-handlers.js';
 import { auditHandlers } from './audit-handlers.js';
 import { connectionHandlers } from './connections/connection-handlers.js';
 import { connectionTesting } from './connections/connection-testing.js';
+import { revealHandler } from './connections/reveal-handler.js';
 import { integrationHandlers } from './integrations/integration-handlers.js';
+import { keyHandlers } from './keys/key-handlers.js';
+import { oauthHandlers } from './oauth/oauth-handlers.js';
 import { providerHandlers } from './provider-handlers.js';
 import type { Services } from './services.js';
+import { webhookHandlers } from './webhooks/webhook-handlers.js';
 
 /** Binds every contract to its domain handler, once. */
 export function bindHandlers(registry: Registry, services: Services, hooks: { onKeyRevoked: (keyId: string) => void }): Registry {
@@ -26,8 +41,11 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
   const integrations = integrationHandlers(services);
   const connections = connectionHandlers(services);
   const testing = connectionTesting(services);
+  const oauth = oauthHandlers(services);
   const access = accessHandlers(services, hooks.onKeyRevoked);
+  const keys = keyHandlers(services);
   const audit = auditHandlers(services.audit.chainKey, services.store.engine);
+  const webhooks = webhookHandlers(services);
   return registry
     .bind(ListProviders, providers.list)
     .bind(GetProvider, providers.get)
@@ -44,11 +62,25 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
     .bind(DeleteConnection, connections.delete)
     .bind(TestConnection, testing.testConnection, testing.prepareConnectionTest)
     .bind(TestCredentials, testing.testCredentials, testing.prepareCredentialsTest)
+    .bind(RevealConnection, revealHandler(services))
+    .bind(CreateWebhookEndpoint, webhooks.create)
+    .bind(ListWebhookEndpoints, webhooks.list)
+    .bind(GetWebhookEndpoint, webhooks.get)
+    .bind(UpdateWebhookEndpoint, webhooks.update)
+    .bind(DeleteWebhookEndpoint, webhooks.delete)
+    .bind(ListWebhookDeliveries, webhooks.deliveries)
+    .bind(VerifyIntegration, oauth.verify, oauth.prepareVerify)
+    .bind(MintConnectionToken, oauth.mint, oauth.prepareMint)
+    .bind(RefreshConnection, oauth.refresh, oauth.prepareRefresh)
+    .bind(CreateConnectSession, oauth.createConnectSession)
     .bind(CreateApiKey, access.createApiKey)
     .bind(ListApiKeys, access.listApiKeys)
     .bind(RevokeApiKey, access.revokeApiKey)
     .bind(CreateTenant, access.createTenant)
     .bind(ListTenants, access.listTenants)
     .bind(ListAuditEvents, audit.list)
-    .bind(VerifyAuditChain, audit.verify);
+    .bind(VerifyAuditChain, audit.verify)
+    .bind(GetKeyStatus, keys.status)
+    .bind(RotateDataKey, keys.rotateDataKey)
+    .bind(RotateRootKey, keys.rotateRootKey, keys.prepareRootRotation);
 }

@@ -159,6 +159,130 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('integrations').addColumn('network_allow_list', 'text', (c) => c.notNull().defaultTo('[]')).execute();
     },
   },
+  '0003_oauth': {
+    // Refresh coordination on the connection row (a lease with an owner, so instances sharing
+    // the database refresh a connection once), and the connect sessions of the OAuth flow.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('connections').addColumn('refresh_lock_owner', 'text').execute();
+      await db.schema.alterTable('connections').addColumn('refresh_lock_until', 'text').execute();
+      await db.schema.alterTable('connections').addColumn('refresh_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('connections').addColumn('next_refresh_at', 'text').execute();
+      await db.schema
+        .createTable('connect_sessions')
+        .addColumn('uid', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('integration_uid', 'text', (c) => c.notNull())
+        .addColumn('integration_key', 'text', (c) => c.notNull())
+        .addColumn('connection_id', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('redirect_url', 'text')
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('state_hash', 'text', (c) => c.unique())
+        .addColumn('verifier', 'text')
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('opened_at', 'text')
+        .addColumn('completed_at', 'text')
+        .addColumn('outcome', 'text')
+        .execute();
+      await db.schema.createIndex('connect_sessions_expiry').on('connect_sessions').column('expires_at').execute();
+    },
+  },
+  '0004_key_management': {
+    // Key management: data-key versions are superseded (never used to encrypt again) and
+    // later retired; each counts its encryptions (AES-GCM random nonces: rotate long before
+    // 2^32). `root_keys` records which root key version wraps new keys, so every instance
+    // agrees; `system_keys` holds the wrapped secret the audit chain and digests derive from;
+    // `key_jobs` makes re-encryption resumable.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('data_keys').addColumn('superseded_at', 'text').execute();
+      await db.schema.alterTable('data_keys').addColumn('retired_at', 'text').execute();
+      // bigint: PostgreSQL's integer stops at 2^31, below the rotation threshold.
+      await db.schema.alterTable('data_keys').addColumn('encryptions', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      // Only the newest version of each tenant stays current.
+      await sql`update data_keys set superseded_at = created_at
+        where version < (select max(d2.version) from data_keys d2 where d2.tenant_id = data_keys.tenant_id)`.execute(db);
+      await db.schema
+        .createTable('root_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('retired_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('system_keys')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('root_key_id', 'text', (c) => c.notNull())
+        .addColumn('wrapped', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('key_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('targets', 'text', (c) => c.notNull())
+        .addColumn('cursor', 'text')
+        .addColumn('processed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('total', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .execute();
+      // Version first: lookups by (tenant, version) and the re-encryption sweep use it, and a
+      // leading tenant_id would tempt SQLite's planner away from the primary key for reads of
+      // one record (`owner_uid = ? and tenant_id = ?`), scanning the whole tenant instead.
+      await db.schema.createIndex('secrets_key_version').on('secrets').columns(['key_version', 'tenant_id']).execute();
+    },
+  },
+  '0005_webhooks': {
+    // Tenants' webhook endpoints (the signing secret lives encrypted in `secrets`), and the
+    // outbox: one delivery per (event, endpoint), written in the transaction of the change,
+    // claimed by one dispatcher at a time through a lease (plus SKIP LOCKED on PostgreSQL).
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('webhook_endpoints')
+        .addColumn('uid', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('updated_by', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_endpoints_tenant_uid').on('webhook_endpoints').columns(['tenant_id', 'uid']).execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint_uid', 'text', (c) => c.notNull().references('webhook_endpoints.uid').onDelete('cascade'))
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('attempt_log', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('lease_token', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('last_status_code', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('completed_at', 'text')
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_endpoint_id').on('webhook_deliveries').columns(['endpoint_uid', 'id']).execute();
+      await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('webhook_deliveries_completed').on('webhook_deliveries').columns(['completed_at']).execute();
+    },
+  },
 };
 
 class InCodeMigrations implements MigrationProvider {

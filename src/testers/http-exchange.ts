@@ -14,6 +14,8 @@ export interface GuardedRequest {
   timeoutMs: number;
   /** Bytes of body kept; the rest is drained and `truncated` set. */
   maxBodyBytes?: number;
+  /** A request body (e.g. a form-encoded token request). */
+  body?: string | Buffer;
 }
 
 export interface GuardedResponse {
@@ -82,7 +84,7 @@ export function sendGuardedRequest(req: GuardedRequest): Promise<GuardedResponse
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), truncated });
       });
     });
-    outgoing.end();
+    outgoing.end(req.body);
   });
 }
 

@@ -7,9 +7,29 @@ import { TestFailure } from './test-result.js';
 const PLACEHOLDER_VALUE = /^[A-Za-z0-9._~:[\]-]+$/;
 
 /**
+ * Fills `{param}` placeholders of a provider URL template from `valueOf`. A template that
+ * is a single placeholder (`{baseUrl}` of the generic providers) takes the whole value;
+ * inside a larger template a value must stay one host label or path segment.
+ *
+ * @example
+ * ```ts
+ * fillUrlTemplate('https://{host}/oauth/token', (n) => ({ host: 'gitlab.example.com' })[n]); // 'https://gitlab.example.com/oauth/token'
+ * ```
+ */
+export function fillUrlTemplate(template: string, valueOf: (name: string) => unknown, fail: (message: string) => Error): string {
+  const whole = /^\{([A-Za-z0-9]+)\}$/.exec(template);
+  return template.replace(/\{([A-Za-z0-9]+)\}/g, (_match, name: string) => {
+    const value = valueOf(name);
+    if (value === undefined) throw fail(`${name} is not set (needed by the provider's URL)`);
+    const text = String(value);
+    if (!whole && !PLACEHOLDER_VALUE.test(text)) throw fail(`${name} contains characters not allowed in the provider's URL`);
+    return text;
+  });
+}
+
+/**
  * The provider's `baseUrl` with `{param}` placeholders filled from the connection's and the
- * integration's config. A template that is a single placeholder (`{baseUrl}` of the generic
- * providers) takes the whole configured URL.
+ * integration's config.
  *
  * @example
  * ```ts
@@ -17,14 +37,7 @@ const PLACEHOLDER_VALUE = /^[A-Za-z0-9._~:[\]-]+$/;
  * ```
  */
 export function fillBaseUrl(template: string, target: TestTarget): string {
-  const whole = /^\{([A-Za-z0-9]+)\}$/.exec(template);
-  return template.replace(/\{([A-Za-z0-9]+)\}/g, (_match, name: string) => {
-    const value = configValue(target, name);
-    if (value === undefined) throw new TestFailure('misconfigured', `${name} is not set (needed by the provider's base URL)`);
-    const text = String(value);
-    if (!whole && !PLACEHOLDER_VALUE.test(text)) throw new TestFailure('misconfigured', `${name} contains characters not allowed in the base URL`);
-    return text;
-  });
+  return fillUrlTemplate(template, (name) => configValue(target, name), (message) => new TestFailure('misconfigured', message));
 }
 
 /**

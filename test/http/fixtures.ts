@@ -3,17 +3,28 @@
  * a contract through its own HTTP binding, the problem+json checks and a database
  * snapshot to prove a refused call changed nothing.
  */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import type { AnyContract } from '../../src/contracts/define.js';
 import { ALL_CONTRACTS } from '../../src/contracts/index.js';
+import { rolePolicies } from '../../src/contracts/policies.js';
 import { type TestResponse, type TestServer, githubIntegration } from '../support/harness.js';
 
-/** A call to one contract: path parameters, query string and JSON body. */
+/** A call to one contract: path parameters, query string, JSON body and header fields. */
 export interface ContractCall {
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: unknown;
+  /** Headers that carry input fields (the contract's `http.headers`, e.g. X-Reveal-Reason). */
+  headers?: Record<string, string>;
+  /**
+   * The key to call with when the caller names none: set by fixtures of operations that no
+   * role's bundle allows (e.g. a reveal needs an explicit grant), in the fixture's tenant.
+   */
+  key?: string;
 }
 
 export interface FixtureContext {
@@ -52,6 +63,57 @@ export async function createKey(s: TestServer, adminKey: string, body: Record<st
   return { key: created.key, id: created.apiKey.id };
 }
 
+/** A key of `adminKey`'s tenant holding every policy `contract` needs: the admin key, or an admin key with the missing grants added explicitly. */
+export async function keyHolding(s: TestServer, adminKey: string, contract: AnyContract): Promise<string> {
+  const missing = contract.policy.policies.map((p) => p.key).filter((key) => !rolePolicies('admin').includes(key) && key !== 'platform.tenant.manage');
+  if (missing.length === 0) return adminKey;
+  return (await createKey(s, adminKey, { role: 'admin', policies: missing })).key;
+}
+
+/** An endpoint that listens only to an event no fixture causes, so the dispatcher has nothing to send. */
+const quietWebhook = (): Record<string, unknown> => ({ url: `https://hooks.example.com/${unique('hook')}`, events: ['connection.recovered'], description: 'fixture' });
+
+async function createWebhook(s: TestServer, adminKey: string): Promise<string> {
+  return (await mustCreate(s, adminKey, '/v1/webhooks', quietWebhook())).id;
+}
+
+/**
+ * A loopback token endpoint for the OAuth fixtures: answers every grant with a fresh
+ * bearer token. (The OAuth suites use a real authorization server; the matrix only needs
+ * an endpoint that says yes.)
+ */
+let tokenEndpoint: Promise<string> | null = null;
+function fixtureTokenUrl(): Promise<string> {
+  tokenEndpoint ??= new Promise((resolve) => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: `fixture-at-${randomUUID()}`, token_type: 'Bearer', expires_in: 3600, refresh_token: `fixture-rt-${randomUUID()}` }));
+      });
+    });
+    server.unref();
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/token`));
+  });
+  return tokenEndpoint;
+}
+
+/** A generic OAuth integration whose token endpoint is the loopback fixture endpoint (opened by its allow-list). */
+async function createOAuthIntegration(s: TestServer, adminKey: string, authMethod: 'oauth2' | 'oauth2_client_credentials'): Promise<string> {
+  const key = unique('oauth');
+  const tokenUrl = await fixtureTokenUrl();
+  await mustCreate(s, adminKey, '/v1/integrations', {
+    key,
+    provider: 'oauth2',
+    displayName: 'Fixture OAuth',
+    authMethod,
+    networkAllowList: ['127.0.0.1'],
+    config: { ...(authMethod === 'oauth2' ? { authorizationUrl: 'https://auth.example.com/authorize' } : {}), tokenUrl, baseUrl: 'https://api.example.com', clientId: 'fixture-client' },
+    secrets: { clientSecret: 'fixture-client-secret' },
+  });
+  return key;
+}
+
 const withConnection = async ({ s, adminKey }: FixtureContext) => {
   const key = await createIntegration(s, adminKey);
   return { key, id: await createConnection(s, adminKey, key) };
@@ -86,6 +148,22 @@ export const FIXTURES: Record<string, Fixture> = {
   'integrations.connection.update': async (ctx) => ({ params: await withConnection(ctx), body: { metadata: { plan: 'team' }, labels: { env: 'prod' } } }),
   'integrations.connection.delete': async (ctx) => ({ params: await withConnection(ctx) }),
   'integrations.connection.test': async (ctx) => ({ params: await withConnection(ctx) }),
+  'integrations.integration.verify': async ({ s, adminKey }) => ({ params: { key: await createOAuthIntegration(s, adminKey, 'oauth2_client_credentials') } }),
+  // The mint returns the access token by design: a token of its own, so suites that look for
+  // the other fixtures' secrets in outputs do not find it here.
+  'integrations.connection.token': async ({ s, adminKey }) => {
+    const key = await createIntegration(s, adminKey);
+    const id = unique('user');
+    await mustCreate(s, adminKey, `/v1/integrations/${key}/connections`, { id, credentials: { type: 'oauth2', accessToken: 'gho_minted_for_the_mint_fixture' } });
+    return { params: { key, id } };
+  },
+  'integrations.connection.refresh': async ({ s, adminKey }) => {
+    const key = await createOAuthIntegration(s, adminKey, 'oauth2');
+    return { params: { key, id: await createConnection(s, adminKey, key) } };
+  },
+  'connect.session.create': async ({ s, adminKey }) => ({
+    body: { integration: await createIntegration(s, adminKey), connectionId: unique('user'), redirectUrl: 'https://app.example.com/done', expiresIn: 600 },
+  }),
   'integrations.credentials.test': async ({ s, adminKey }) => ({
     body: { integration: await createIntegration(s, adminKey), credentials: { type: 'oauth2', accessToken: 'gho_unsaved_access' } },
   }),
@@ -97,6 +175,27 @@ export const FIXTURES: Record<string, Fixture> = {
   'access.tenant.list': async () => ({ query: { limit: '10' } }),
   'audit.event.list': async () => ({ query: { limit: '10', outcome: 'success' } }),
   'audit.chain.verify': async () => ({ body: {} }),
+  'keys.keyring.get': async () => ({}),
+  'keys.dataKey.rotate': async () => ({ body: {} }),
+  'keys.rootKey.rotate': async () => ({ body: {} }),
+  'integrations.connection.reveal': async ({ s, adminKey }) => {
+    const key = unique('gh-reveal');
+    await mustCreate(s, adminKey, '/v1/integrations', { ...githubIntegration(key), allowReveal: true });
+    const id = unique('user');
+    await mustCreate(s, adminKey, `/v1/integrations/${key}/connections`, { id, credentials: { type: 'oauth2', accessToken: 'gho_reveal_fixture_access' } });
+    // No role holds platform.credential.reveal: the fixture's own caller gets it explicitly.
+    const revealer = await createKey(s, adminKey, { role: 'runtime', policies: ['platform.credential.reveal'] });
+    return { params: { key, id }, headers: { 'x-reveal-reason': 'fixture: checking the stored token by hand' }, key: revealer.key };
+  },
+  'webhooks.endpoint.create': async () => ({ body: quietWebhook() }),
+  'webhooks.endpoint.list': async () => ({ query: { limit: '10' } }),
+  'webhooks.endpoint.get': async ({ s, adminKey }) => ({ params: { id: await createWebhook(s, adminKey) } }),
+  'webhooks.endpoint.update': async ({ s, adminKey }) => ({
+    params: { id: await createWebhook(s, adminKey) },
+    body: { description: 'renamed', events: ['connection.recovered'], enabled: false },
+  }),
+  'webhooks.endpoint.delete': async ({ s, adminKey }) => ({ params: { id: await createWebhook(s, adminKey) } }),
+  'webhooks.delivery.list': async ({ s, adminKey }) => ({ params: { id: await createWebhook(s, adminKey) }, query: { limit: '10', status: 'pending' } }),
 };
 
 /** The fixture of a contract; fails the test when a contract has none. */
@@ -126,10 +225,12 @@ export function callContract(
   opts: { key?: string | null; headers?: Record<string, string>; path?: string } = {},
 ): Promise<TestResponse> {
   const hasBody = call.body !== undefined && contract.http.method !== 'GET' && contract.http.method !== 'DELETE';
+  const key = opts.key !== undefined ? opts.key : call.key;
+  const headers = { ...call.headers, ...opts.headers };
   return s.request(contract.http.method, urlOf(contract, call, opts.path), {
-    ...(opts.key !== undefined ? { key: opts.key } : {}),
+    ...(key !== undefined ? { key } : {}),
     ...(hasBody ? { body: call.body } : {}),
-    ...(opts.headers ? { headers: opts.headers } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
   });
 }
 
@@ -180,6 +281,8 @@ export async function dbSnapshot(s: TestServer, tenantId?: string) {
     connections: await rows('connections', 'uid'),
     secrets: await rows('secrets', 'owner_uid', 'field'),
     idempotency: await rows('idempotency_keys', 'idem_key'),
+    webhookEndpoints: await rows('webhook_endpoints', 'uid'),
+    webhookDeliveries: await rows('webhook_deliveries', 'id'),
     successEvents: Number((await success.executeTakeFirstOrThrow()).n),
   };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyContract } from '../../src/contracts/define.js';
 import { ALL_CONTRACTS } from '../../src/contracts/index.js';
 import { type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
-import { callContract, createConnection, createIntegration, createKey, dbSnapshot, expectProblem, fixtureFor, pathParamsOf } from './fixtures.js';
+import { callContract, createConnection, createIntegration, createKey, dbSnapshot, expectProblem, fixtureFor, keyHolding, pathParamsOf } from './fixtures.js';
 
 /** Path parameters that name a tenant's own records (providers are a shared catalog). */
 const tenantParams = (c: AnyContract) => pathParamsOf(c.http.path).filter((p) => p !== 'provider');
@@ -46,11 +46,13 @@ describe('tenant isolation', () => {
   for (const contract of IDENTIFIED) {
     it(`${contract.meta.key} with another tenant's identifiers answers 404 and changes nothing`, async () => {
       const call = await fixtureFor(contract)({ s, adminKey: a.adminKey });
+      // B's caller holds every policy the operation needs (a reveal needs an explicit grant).
+      const bKey = await keyHolding(s, b.adminKey, contract);
       const beforeView = await viewOfA();
       const beforeA = await dbSnapshot(s, a.tenantId);
       const beforeB = await dbSnapshot(s, b.tenantId);
       for (const headers of [{}, { 'if-match': '*' }, { 'if-match': '"1"' }] as Record<string, string>[]) {
-        const res = await callContract(s, contract, call, { key: b.adminKey, headers });
+        const res = await callContract(s, contract, call, { key: bKey, headers });
         expectProblem(res, 404, 'not_found');
         // The answer must not confirm that the record exists anywhere.
         expect(res.text).not.toContain(a.tenantId);
@@ -61,7 +63,7 @@ describe('tenant isolation', () => {
       expect({ ...afterB, successEvents: 0 }).toEqual({ ...beforeB, successEvents: 0 });
       expect(afterB.successEvents).toBe(beforeB.successEvents);
       // And A itself can still use the identifiers (they were valid all along).
-      const own = await callContract(s, contract, call, { key: a.adminKey });
+      const own = await callContract(s, contract, call, { key: call.key ?? a.adminKey });
       expect(own.status, own.text).toBe(contract.http.successStatus ?? 200);
     });
   }

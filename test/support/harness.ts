@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Latchkey, createLatchkey } from '../../src/app.js';
+import { createServer } from 'node:net';
+import { type CreateOptions, type Latchkey, createLatchkey } from '../../src/app.js';
 import { type LatchkeyConfig, loadConfig } from '../../src/config.js';
 import { freshPostgresSchema } from './postgres.js';
 
@@ -33,6 +34,8 @@ export interface TestServer {
   /** Every log line the server wrote, as raw JSON text. */
   logs: string[];
   request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<TestResponse<T>>;
+  /** `http://127.0.0.1:<port>` when started with `listen: true` (real sockets, e.g. for OAuth redirects). */
+  baseUrl: string | null;
   /** Creates another tenant and returns its admin key. */
   newTenant(name?: string): Promise<{ tenantId: string; adminKey: string }>;
   /** Creates an API key in the admin key's tenant. */
@@ -46,7 +49,9 @@ export const BOOTSTRAP_KEY = 'test-bootstrap-admin-key-0123456789abcdef';
  * Starts a server on a fresh SQLite file or a fresh PostgreSQL schema. Requests go
  * through Fastify's inject (the full HTTP pipeline without a socket).
  */
-export async function startTestServer(opts: { engine?: EngineName; config?: Partial<LatchkeyConfig> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { engine?: EngineName; config?: Partial<LatchkeyConfig>; listen?: boolean; create?: CreateOptions } = {},
+): Promise<TestServer> {
   const engine = opts.engine ?? 'sqlite';
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   let dropSchema: (() => Promise<void>) | null = null;
@@ -63,9 +68,16 @@ export async function startTestServer(opts: { engine?: EngineName; config?: Part
       cb();
     },
   });
-  const config = loadConfig({}, { dataDir, databaseUrl, bootstrapKey: BOOTSTRAP_KEY, logLevel: 'debug', rateLimitPerSecond: 0, ...opts.config });
-  const lk = await createLatchkey(config, { logDestination: destination });
+  // A listening server needs its public URL (OAuth redirect URIs) before it starts.
+  const port = opts.listen ? await freePort() : undefined;
+  const listening = port ? { port, host: '127.0.0.1', publicUrl: `http://127.0.0.1:${port}` } : {};
+  // The webhook dispatcher's background loop is off unless a test asks for it
+  // (`config: { webhookDispatcher: true }`) or drives passes with `lk.webhooks.runOnce()`:
+  // deliveries then change no row behind a test's back (state snapshots stay exact).
+  const config = loadConfig({}, { dataDir, databaseUrl, bootstrapKey: BOOTSTRAP_KEY, logLevel: 'debug', rateLimitPerSecond: 0, webhookDispatcher: false, ...listening, ...opts.config });
+  const lk = await createLatchkey(config, { logDestination: destination, ...opts.create });
   await lk.app.ready();
+  if (port) await lk.app.listen({ port, host: '127.0.0.1' });
 
   const request: TestServer['request'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
@@ -89,6 +101,7 @@ export async function startTestServer(opts: { engine?: EngineName; config?: Part
     lk,
     engine,
     adminKey: BOOTSTRAP_KEY,
+    baseUrl: port ? `http://127.0.0.1:${port}` : null,
     dataDir,
     databaseUrl,
     logs,
@@ -110,6 +123,18 @@ export async function startTestServer(opts: { engine?: EngineName; config?: Part
     },
   };
   return server;
+}
+
+/** A port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** A valid GitHub integration body (OAuth client), for tests that need one. */

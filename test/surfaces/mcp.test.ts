@@ -133,7 +133,7 @@ describe('MCP server', () => {
       const client = new Client({ name: 'latchkey-http-test', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(listener.url), { requestInit: { headers: { authorization: `Bearer ${BOOTSTRAP_KEY}` } } }));
       const { tools } = await client.listTools();
-      expect(tools.length).toBe(ALL_CONTRACTS.length - 2);
+      expect(tools.length).toBe(ALL_CONTRACTS.filter((c) => !NEVER_EXPOSED_AS_TOOLS.has(c.meta.key)).length);
       const got = await call(client, 'integrations_integration_get', { key: 'gh-mcp' });
       expect(got.body.hasSecrets).toEqual({ clientSecret: true });
       await client.close();

@@ -18,7 +18,13 @@ export const AuditEventRecord = z.object({
   status: z.number().int(),
   requestId: z.string().nullable(),
   ip: z.string().nullable(),
-  changes: z.object({ fields: z.array(z.string()), secretsChanged: z.array(z.string()) }).nullable(),
+  changes: z
+    .object({
+      fields: z.array(z.string()),
+      secretsChanged: z.array(z.string()),
+      reason: z.string().optional().describe('The reason the caller gave, for operations that require one (e.g. X-Reveal-Reason)'),
+    })
+    .nullable(),
   prevHash: z.string(),
   hash: z.string(),
 });

@@ -10,7 +10,7 @@ import { ConnectionRecord, ConnectionStatus } from './records.js';
 const meta = metaFor(OWNERS.integrations, ['integration', 'connections']);
 
 const METADATA_MAX_BYTES = 16 * 1024;
-const Metadata = z
+export const Metadata = z
   .record(z.string().max(128), z.unknown())
   .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= METADATA_MAX_BYTES, `must be at most ${METADATA_MAX_BYTES} bytes of JSON`);
 

@@ -19,7 +19,15 @@ import { loadIntegration } from '../integrations/integration-rows.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { visibleIntegrations } from '../visibility.js';
-import { loadConnectionRow, providerOfIntegration, readConnectionWithSecretNames, toConnectionRecord, validateConnectionConfig } from './connection-rows.js';
+import { connectionEvent } from '../webhooks/connection-events.js';
+import {
+  effectiveStatus,
+  loadConnectionRow,
+  providerOfIntegration,
+  readConnectionWithSecretNames,
+  toConnectionRecord,
+  validateConnectionConfig,
+} from './connection-rows.js';
 import type { PreparedTest } from './connection-testing.js';
 import { changedTargetFields, credentialsRequiredFor, sendsCredentialFields } from './credential-target.js';
 import { resolveCredentials } from './credential-validation.js';
@@ -76,7 +84,9 @@ export function connectionHandlers(services: Services) {
       await secrets.apply(ctx.db, ctx.principal.tenantId, 'connection', row.uid, creds.plan, now);
       ctx.audit.resource = { type: 'connection', id: `${integration.key}/${input.id}` };
       ctx.audit.changes = { fields: ['config', 'metadata', 'labels', 'enabled', 'credentials.type'], secretsChanged: Object.keys(creds.plan.set).sort() };
-      return toConnectionRecord(row, creds.plan.resulting, catalog, ctx.now);
+      const record = toConnectionRecord(row, creds.plan.resulting, catalog, ctx.now);
+      await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.created', record), ctx.now);
+      return record;
     },
 
     async get(input: InputOf<typeof GetConnection>, ctx: HandlerContext) {
@@ -206,7 +216,11 @@ export function connectionHandlers(services: Services) {
       if (plan) await secrets.apply(ctx.db, ctx.principal.tenantId, 'connection', row.uid, plan, now);
       ctx.audit.resource = { type: 'connection', id: `${integration.key}/${row.id}` };
       ctx.audit.changes = { fields, secretsChanged };
-      return toConnectionRecord(next, resulting, catalog, ctx.now);
+      const record = toConnectionRecord(next, resulting, catalog, ctx.now);
+      // Names of what changed, never values: subscribers read the record through the API.
+      const changed = [...fields, ...secretsChanged.map((name) => `credentials.${name}`)];
+      await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.updated', record, { changed }), ctx.now);
+      return record;
     },
 
     async delete(input: InputOf<typeof DeleteConnection>, ctx: HandlerContext) {
@@ -216,9 +230,12 @@ export function connectionHandlers(services: Services) {
       // Row first, then its secrets: the same order as an update, so the two cannot deadlock.
       const deleted = await ctx.db.deleteFrom('connections').where('uid', '=', row.uid).where('version', '=', row.version).executeTakeFirst();
       if (Number(deleted.numDeletedRows) !== 1) throw concurrentModification();
+      const secretNames = await secrets.names(ctx.db, row.uid);
       await ctx.db.deleteFrom('secrets').where('owner_uid', '=', row.uid).execute();
       ctx.audit.resource = { type: 'connection', id: `${integration.key}/${row.id}` };
       ctx.audit.changes = { fields: [], secretsChanged: [] };
+      const last = { integration: integration.key, id: row.id, uid: row.uid, provider: row.provider, status: effectiveStatus(row, secretNames, ctx.now), statusReason: row.status_reason };
+      await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.deleted', last), ctx.now);
       return { key: integration.key, id: row.id, deleted: true as const };
     },
   };

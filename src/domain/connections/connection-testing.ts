@@ -10,7 +10,8 @@ import type { TestResult } from '../../testers/test-result.js';
 import { loadIntegration } from '../integrations/integration-rows.js';
 import { mergeConfig } from '../merge-config.js';
 import type { Services } from '../services.js';
-import { loadConnectionRow, providerOfIntegration, validateConnectionConfig } from './connection-rows.js';
+import { connectionEvent } from '../webhooks/connection-events.js';
+import { effectiveStatus, loadConnectionRow, providerOfIntegration, validateConnectionConfig } from './connection-rows.js';
 import { changedTargetFields, credentialsRequiredFor, sendsCredentialFields } from './credential-target.js';
 import { resolveCredentials } from './credential-validation.js';
 
@@ -60,7 +61,7 @@ export function connectionTesting(services: Services) {
   /** Runs the provider's test with the integration's guard (operator setting plus its allow-list). */
   async function run(integration: IntegrationTable, connectionConfig: Record<string, unknown>, credentials: { type: CredentialType; fields: Record<string, unknown> }): Promise<TestResult> {
     const guard = services.guard.withAllowList(JSON.parse(integration.network_allow_list) as string[]);
-    return runConnectionTest(
+    const result = await runConnectionTest(
       {
         provider: providerOfIntegration(catalog, integration),
         authMethod: integration.auth_method as AuthMethod,
@@ -70,6 +71,8 @@ export function connectionTesting(services: Services) {
       },
       { guard, timeoutMs: services.testTimeoutMs },
     );
+    services.metrics.connectionTest(result.ok ? 'ok' : (result.error?.code ?? 'unexpected_error'));
+    return result;
   }
 
   /**
@@ -96,6 +99,12 @@ export function connectionTesting(services: Services) {
         .where('uid', '=', prepared.connectionUid)
         .where('status_reason', 'like', `${TEST_FAILED_REASON}%`)
         .execute();
+    } else {
+      const row = await ctx.db.selectFrom('connections').selectAll().where('uid', '=', prepared.connectionUid).executeTakeFirst();
+      if (row) {
+        const subject = { integration: row.integration_key, id: row.id, uid: row.uid, provider: row.provider, status: effectiveStatus(row, await secrets.names(ctx.db, row.uid), ctx.now), statusReason: row.status_reason };
+        await services.webhooks.enqueue(ctx.db, row.tenant_id, connectionEvent('connection.test_failed', subject, { errorCode: code ?? 'unexpected_error' }), ctx.now);
+      }
     }
   }
 

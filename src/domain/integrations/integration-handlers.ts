@@ -22,6 +22,8 @@ import { parametersFor } from '../parameter-validation.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { assertCanManage, visibleIntegrations } from '../visibility.js';
+import { effectiveStatus } from '../connections/connection-rows.js';
+import { connectionEvent } from '../webhooks/connection-events.js';
 import { loadIntegration, toIntegrationRecord } from './integration-rows.js';
 import { type DesiredIntegration, resolveIntegration } from './integration-state.js';
 
@@ -240,9 +242,15 @@ export function integrationHandlers(services: Services) {
       }
       // Rows before secrets, as every update does, so a concurrent connection update and
       // this cascade take their locks in the same order.
-      let lockRows = ctx.db.selectFrom('connections').select('uid').where('integration_uid', '=', row.uid);
+      let lockRows = ctx.db.selectFrom('connections').selectAll().where('integration_uid', '=', row.uid);
       if (services.store.engine === 'postgres') lockRows = lockRows.forUpdate();
-      await lockRows.execute();
+      const cascaded = await lockRows.execute();
+      // Each connection deleted with its integration is a connection.deleted for subscribers.
+      const names = cascaded.length > 0 ? await services.secrets.namesMany(ctx.db, cascaded.map((c) => c.uid)) : new Map<string, Set<string>>();
+      const deletedEvents = cascaded.map((c) =>
+        connectionEvent('connection.deleted', { integration: c.integration_key, id: c.id, uid: c.uid, provider: c.provider, status: effectiveStatus(c, names.get(c.uid) ?? new Set(), ctx.now), statusReason: c.status_reason }),
+      );
+      await services.webhooks.enqueueAll(ctx.db, ctx.principal.tenantId, deletedEvents, ctx.now);
       const connectionUids = ctx.db.selectFrom('connections').select('uid').where('integration_uid', '=', row.uid);
       await ctx.db.deleteFrom('secrets').where('owner_uid', 'in', connectionUids).execute();
       await ctx.db.deleteFrom('connections').where('integration_uid', '=', row.uid).execute();

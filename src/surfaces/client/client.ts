@@ -113,8 +113,8 @@ export class Latchkey {
   }
 
   async #send(contract: AnyContract, input: Record<string, unknown>, options: CallOptions): Promise<LatchkeyResponse<unknown>> {
-    const { method, url, body } = toHttpRequest(contract, input);
-    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers };
+    const { method, url, body, headers: fieldHeaders } = toHttpRequest(contract, input);
+    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers, ...fieldHeaders };
     if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options.ifMatch !== undefined) headers['if-match'] = ifMatchHeader(options.ifMatch);

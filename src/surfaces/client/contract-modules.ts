@@ -11,3 +11,7 @@ export * from '../../contracts/integrations/connection-contracts.js';
 export * from '../../contracts/integrations/integration-contracts.js';
 export * from '../../contracts/integrations/provider-contracts.js';
 export * from '../../contracts/integrations/test-contracts.js';
+export * from '../../contracts/keys/key-contracts.js';
+export * from '../../contracts/oauth/oauth-contracts.js';
+export * from '../../contracts/integrations/reveal-contract.js';
+export * from '../../contracts/webhooks/webhook-contracts.js';

@@ -18,10 +18,12 @@ const paramsOf = (path: string): string[] => [...path.matchAll(/\{([^}]+)\}/g)].
 const hasBody = (c: AnyContract) => c.http.method !== 'GET' && c.http.method !== 'DELETE';
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
-/** Where the server reads each input field from: `path`, `query` or `body`. */
-export function locationOf(contract: AnyContract, field: string): 'path' | 'query' | 'body' {
+/** Where the server reads each input field from: `path`, `query`, a header or `body`. */
+export function locationOf(contract: AnyContract, field: string): 'path' | 'query' | 'body' | `header ${string}` {
   if ([contract.http.path, ...(contract.http.aliases ?? [])].some((p) => paramsOf(p).includes(field))) return 'path';
   if ((contract.http.query ?? []).includes(field)) return 'query';
+  const header = contract.http.headers?.[field];
+  if (header !== undefined) return `header ${header}`;
   return 'body';
 }
 
@@ -45,8 +47,9 @@ function exampleSection(contract: AnyContract, input: JsonSchema, output: JsonSc
   const path = contract.http.path.replace(/\{([^}]+)\}/g, (_, name: string) => String(example[name] ?? `<${name}>`));
   const body = Object.fromEntries(Object.entries(example).filter(([field]) => locationOf(contract, field) === 'body'));
   const headers = ['Authorization: Bearer <api-key>'];
+  for (const [field, header] of Object.entries(contract.http.headers ?? {})) headers.push(`${header}: <${field}>`);
   if (contract.io.errors.includes('precondition_failed')) headers.push('If-Match: "<version>"');
-  if (contract.http.method === 'POST') headers.push('Idempotency-Key: <unique-request-id>');
+  if (contract.http.method === 'POST' && contract.http.idempotencyKey !== false) headers.push('Idempotency-Key: <unique-request-id>');
   if (hasBody(contract)) headers.push('Content-Type: application/json');
   const request = [`${contract.http.method} ${path} HTTP/1.1`, ...headers, ...(hasBody(contract) ? ['', json(body)] : [])].join('\n');
 
@@ -79,7 +82,8 @@ export function renderOperationPage(contract: AnyContract): string {
   const status = http.successStatus ?? 200;
   const headers = [
     ...(contract.io.errors.includes('precondition_failed') ? [`${code('If-Match')} (a record version as ETag, e.g. ${code('"3"')})`] : []),
-    ...(http.method === 'POST' ? [`${code('Idempotency-Key')} (a retry replays the first response)`] : []),
+    ...(http.method === 'POST' && http.idempotencyKey !== false ? [`${code('Idempotency-Key')} (a retry replays the first response)`] : []),
+    ...Object.entries(http.headers ?? {}).map(([field, header]) => `${code(header)} (the ${code(field)} input field)`),
   ];
   const inputRows = fieldsOf(input).map((f) => [code(f.name), locationOf(contract, f.name.split(/[.[]/)[0]!), code(f.type), f.required ? 'yes' : 'no', f.description]);
   const outputRows = fieldsOf(output).map((f) => [code(f.name), code(f.type), f.required ? 'yes' : 'no', f.description]);

@@ -38,14 +38,31 @@ function assembleInput(contract: AnyContract, request: FastifyRequest): Record<s
   for (const name of Object.keys(params)) {
     if (Object.hasOwn(body, name)) errors.push({ path: name, message: 'is given in the path; leave it out of the body' });
   }
+  const headerFields = Object.entries(contract.http.headers ?? {});
+  for (const [name, header] of headerFields) {
+    if (Object.hasOwn(body, name)) errors.push({ path: name, message: `is read from the ${header} header; leave it out of the body` });
+  }
   if (errors.length > 0) throw new LatchkeyError('validation_failed', 'the request has fields this operation does not take', { errors });
   const input: Record<string, unknown> = { ...body };
   for (const name of allowedQuery) if (query[name] !== undefined) input[name] = query[name];
   for (const [name, value] of Object.entries(params)) input[name] = value;
+  for (const [name, header] of headerFields) {
+    const value = request.headers[header.toLowerCase()];
+    if (value !== undefined) input[name] = value;
+  }
   return input;
 }
 
-async function authenticate(deps: RouteDeps, request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+/**
+ * Resolves the caller's API key to a principal (401 without a valid key), applying the
+ * per-key and failed-authentication rate limits (429). Shared by every authenticated route.
+ *
+ * @example
+ * ```ts
+ * app.route({ method: 'GET', url, onRequest: async (req, reply) => { principals.set(req, await authenticate(deps, req, reply)); }, handler });
+ * ```
+ */
+export async function authenticate(deps: Pick<RouteDeps, 'authenticator' | 'keyLimiter' | 'failedAuthLimiter'>, request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
   const token = presentedKey(request.headers);
   const ip = request.ip;
   if (token) {

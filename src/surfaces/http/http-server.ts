@@ -4,12 +4,24 @@ import type { Logger } from 'pino';
 import type { Registry } from '../../contracts/registry.js';
 import type { Authenticator } from '../../domain/access/authenticator.js';
 import { LatchkeyError } from '../../errors.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Readiness } from '../../observability/readiness.js';
 import type { Store } from '../../store/database.js';
 import { buildOpenApi } from '../openapi/openapi.js';
 import { registerContractRoutes } from './contract-routes.js';
 import { DOCS_SCRIPT, docsHtml } from './docs-page.js';
+import { registerBodyDepthLimit } from './body-depth.js';
+import { clientErrorHandler, frameworkErrorHandler } from './framework-errors.js';
+import { registerDrainHeader } from './graceful-close.js';
+import { registerMetricsRoute } from './metrics-route.js';
+import { registerConnectRoutes } from './connect-routes.js';
+import type { ConnectSessions } from '../../oauth/connect-sessions.js';
 import { toProblem } from './problem.js';
 import { RateLimiter } from './rate-limiter.js';
+import { registerRequestMetrics } from './request-metrics.js';
+import { registerStudioRoute } from './studio-route.js';
+import { type ProxyRouteDeps, registerProxyRoute } from '../../proxy/proxy-route.js';
+import { withProxyOperation } from '../../proxy/proxy-openapi.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -20,6 +32,15 @@ export interface HttpServerDeps {
   publicUrl: string;
   bodyLimitBytes: number;
   rateLimitPerSecond: number;
+  metrics: Metrics;
+  /** Serve `/metrics` without an API key. */
+  metricsPublic: boolean;
+  /** Draining (shutdown) makes `/readyz` answer 503. */
+  readiness: Readiness;
+  /** The OAuth connect flow's public routes (`/connect/{token}`, `/oauth/callback`). */
+  connect?: ConnectSessions;
+  /** `ANY /v1/proxy/{key}/{id}/{path}` (a streaming route outside the registry, see src/proxy/). */
+  proxy?: Omit<ProxyRouteDeps, 'auth'>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -52,6 +73,12 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 600 },
+    // While draining, requests already on an open connection are served (with
+    // `Connection: close`) rather than answered with Fastify's non-problem 503.
+    return503OnClosing: false,
+    // Undecodable URLs and over-long path parameters are refused as problems too.
+    frameworkErrors: frameworkErrorHandler(API_HEADERS),
+    clientErrorHandler: clientErrorHandler(API_HEADERS),
   });
   // JSON only: anything else is a 415, not silently read as text.
   app.removeContentTypeParser('text/plain');
@@ -65,6 +92,9 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     // Path only: query strings may carry ids we do not want in logs at info level.
     request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
+  registerRequestMetrics(app, { metrics: deps.metrics, contracts: deps.registry.contracts() });
+  registerDrainHeader(app, deps.readiness);
+  registerBodyDepthLimit(app);
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request.url.split('?')[0] ?? '/', request.id);
@@ -80,9 +110,16 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   const keyLimiter = new RateLimiter(deps.rateLimitPerSecond, Math.max(deps.rateLimitPerSecond * 2, 1));
   const failedAuthLimiter = new RateLimiter(deps.rateLimitPerSecond > 0 ? 5 : 0, 50);
   registerContractRoutes(app, { registry: deps.registry, authenticator: deps.authenticator, keyLimiter, failedAuthLimiter });
+  if (deps.connect) registerConnectRoutes(app, deps.connect);
+  if (deps.proxy) registerProxyRoute(app, { ...deps.proxy, auth: { authenticator: deps.authenticator, keyLimiter, failedAuthLimiter } });
+  registerMetricsRoute(app, { metrics: deps.metrics, authenticator: deps.authenticator, failedAuthLimiter, publicAccess: deps.metricsPublic });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
+    if (deps.readiness.draining) {
+      reply.code(503);
+      return { status: 'draining' };
+    }
     try {
       await deps.store.db.selectFrom('tenants').select('id').limit(1).execute();
       return { status: 'ready' };
@@ -92,7 +129,8 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     }
   });
 
-  const openapi = buildOpenApi(deps.registry.contracts(), { version: deps.version, serverUrl: deps.publicUrl });
+  const registryDoc = buildOpenApi(deps.registry.contracts(), { version: deps.version, serverUrl: deps.publicUrl });
+  const openapi = deps.proxy ? withProxyOperation(registryDoc) : registryDoc;
   app.get('/openapi.json', async () => openapi);
   app.get('/docs', async (_request, reply) => {
     reply.header('content-security-policy', DOCS_CSP).type('text/html; charset=utf-8');
@@ -102,5 +140,6 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     reply.header('content-security-policy', DOCS_CSP).type('text/javascript; charset=utf-8');
     return DOCS_SCRIPT;
   });
+  registerStudioRoute(app);
   return app;
 }

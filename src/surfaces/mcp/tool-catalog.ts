@@ -12,6 +12,8 @@ import type { AnyContract } from '../../contracts/define.js';
  * - `access.apiKey.create` and `access.tenant.create` return a freshly minted API key
  *   ("shown once"); an agent should not mint keys, and the key would end up in its
  *   context. Operators create keys with the CLI or the HTTP API instead.
+ * - `webhooks.endpoint.create` returns the new endpoint's signing secret (shown once);
+ *   whoever holds it can forge events to the receiver.
  *
  * Keys listed here that do not exist yet are listed on purpose: a future contract with
  * that key stays hidden from the day it is added.
@@ -21,6 +23,7 @@ export const NEVER_EXPOSED_AS_TOOLS: ReadonlyMap<string, string> = new Map([
   ['integrations.connection.token', 'returns a live access token'],
   ['access.apiKey.create', 'returns a new API key (shown once); agents must not mint keys'],
   ['access.tenant.create', 'returns the new tenant\'s first admin key (shown once)'],
+  ['webhooks.endpoint.create', 'returns the endpoint\'s signing secret (shown once)'],
 ]);
 
 /** MCP tool names allow `[a-zA-Z0-9_-]`: `integrations.integration.create` → `integrations_integration_create`. */

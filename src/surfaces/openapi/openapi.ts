@@ -35,11 +35,15 @@ function operationOf(contract: AnyContract, path: string): JsonSchema {
   const shape = input.shape as Record<string, z.ZodType>;
   const pathParams = pathParamsOf(path);
   const query = (contract.http.query ?? []).filter((q) => shape[q]);
+  const headerFields = Object.entries(contract.http.headers ?? {}).filter(([field]) => shape[field]);
   const parameters = [
     ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: shape[name] ? toSchema(shape[name], 'input') : { type: 'string' } })),
     ...query.map((name) => ({ name, in: 'query', required: false, schema: toSchema(shape[name]!, 'input') })),
+    ...headerFields.map(([field, name]) => ({ name, in: 'header', required: !shape[field]!.safeParse(undefined).success, schema: toSchema(shape[field]!, 'input') })),
   ];
-  const bodyFields = Object.keys(shape).filter((k) => !pathParams.includes(k) && !query.includes(k) && !(contract.http.aliases && k === 'key'));
+  const bodyFields = Object.keys(shape).filter(
+    (k) => !pathParams.includes(k) && !query.includes(k) && !headerFields.some(([field]) => field === k) && !(contract.http.aliases && k === 'key'),
+  );
   const hasBody = !['GET', 'DELETE'].includes(contract.http.method) && bodyFields.length > 0;
   const omit = Object.fromEntries(Object.keys(shape).filter((k) => !bodyFields.includes(k)).map((k) => [k, true as const]));
   const errors = [...new Set([...COMMON_ERRORS, ...contract.io.errors, 'internal' as const])];
