@@ -1,5 +1,7 @@
 /**
- * Runs the read and the write benchmark and prints one combined table.
+ * Runs the read, write and token-mint benchmarks and prints one combined table (the
+ * proxy, list-page and re-encryption benchmarks run on their own: `npm run bench:proxy`,
+ * `bench:list`, `bench:reencrypt`).
  *
  *   npm run bench -- [--engine sqlite|postgres|both] [--strict] [--isolated] [--json] [--out file.json]
  *   BENCH_DURATION=10 node --import tsx bench/run-all.ts
@@ -7,6 +9,7 @@
 import { runConnectionRead } from './connection-read.js';
 import { runCreateUpdate } from './create-update.js';
 import { isMain, runMain } from './lib/main.js';
+import { runTokenMint } from './token-mint.js';
 import { hostInfo, parseBenchOptions } from './lib/options.js';
 import { type BenchReport, emit } from './lib/report.js';
 
@@ -17,13 +20,14 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const read = await runConnectionRead(opts);
   const write = await runCreateUpdate(opts, isolated);
+  const mint = await runTokenMint(opts);
   const report: BenchReport = {
     bench: 'all',
     startedAt,
     host: hostInfo(),
     settings: { engines: opts.engines, durationS: opts.durationS, warmupS: opts.warmupS, probeS: opts.probeS, connections: opts.connections, seed: opts.seed, isolated },
-    rows: [...read.rows, ...write.rows],
-    raw: { ...read.raw, ...write.raw },
+    rows: [...read.rows, ...write.rows, ...mint.rows],
+    raw: { ...read.raw, ...write.raw, ...mint.raw },
     notes: [
       ...opts.notes,
       'read target applies to SQLite; write loop: each connection runs POST then PATCH of the same connection',
