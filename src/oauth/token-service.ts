@@ -100,8 +100,10 @@ export class TokenService {
   /**
    * A usable access token for the connection. `force` refreshes even a fresh token (the
    * `refresh` operation, or the proxy after a 401), but still only once per burst.
+   * `dueSince` is when the caller judged the token due: a refresh finished after it is used
+   * instead of another one.
    */
-  async mint(integration: IntegrationTable, row: ConnectionTable, caller: Caller, opts: { force?: boolean } = {}): Promise<MintedToken> {
+  async mint(integration: IntegrationTable, row: ConnectionTable, caller: Caller, opts: { force?: boolean; dueSince?: Date } = {}): Promise<MintedToken> {
     if (!TokenService.manages(row)) {
       throw new LatchkeyError('conflict', `connection credentials are of type ${row.credential_type}; only OAuth connections mint tokens`, { reason: 'not_oauth' });
     }
@@ -116,7 +118,9 @@ export class TokenService {
     }
     const running = this.inflight.get(row.uid);
     if (running) return running;
-    const started = this.clock();
+    // A refresh that finished after this moment counts as done (the sweep passes the time it
+    // judged the row due, so a connection another instance refreshed since is skipped).
+    const started = opts.dueSince ?? this.clock();
     const flight = this.refreshOnce(integration, row.uid, started, caller, opts.force === true).finally(() => this.inflight.delete(row.uid));
     this.inflight.set(row.uid, flight);
     return flight;
@@ -307,7 +311,7 @@ export class TokenService {
         const integration = await this.deps.db.selectFrom('integrations').selectAll().where('uid', '=', row.integration_uid).executeTakeFirst();
         if (!integration) continue;
         try {
-          await this.mint(integration, row, { actor: { type: 'system', keyId: null, userId: null }, requestId: null });
+          await this.mint(integration, row, { actor: { type: 'system', keyId: null, userId: null }, requestId: null }, { dueSince: now });
           refreshed++;
         } catch {
           failed++;

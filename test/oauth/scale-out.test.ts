@@ -82,7 +82,8 @@ describe.skipIf(!pgUp)('three instances on one PostgreSQL database', () => {
   it('sweeps on every instance at once refresh each due connection once', async () => {
     for (const id of ['sw-1', 'sw-2', 'sw-3', 'sw-4']) expect((await connectThroughBrowser(w, 'acme', id)).searchParams.get('status')).toBe('success');
     const before = w.as.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
-    w.as.tokenDelayMs = 200;
+    // Slow enough that every instance has picked its due rows before the first refresh ends.
+    w.as.tokenDelayMs = 800;
     try {
       await Promise.all([w.s.lk.services.tokens.sweep(), ...others.map((lk) => lk.services.tokens.sweep())]);
     } finally {

@@ -113,7 +113,7 @@ describe.skipIf(!runnable)('Studio in a real browser', () => {
     await page.getByLabel('API key').fill('');
     await page.keyboard.type(BOOTSTRAP_KEY);
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Integrations' }).waitFor();
+    await page.getByRole('heading', { name: 'Integrations', exact: true, level: 1 }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/studio/integrations');
     await page.getByText('No integrations yet').waitFor();
     expect(await page.getByTestId('role').textContent()).toBe('admin');
