@@ -122,6 +122,13 @@ describe('refresh of authorization-code connections (tokens live 60 s, margin 5 
     expect(Date.parse(after.conn.credentials.lastRefreshedAt)).toBeGreaterThanOrEqual(Date.parse(before.conn.credentials.lastRefreshedAt));
   });
 
+  it('refuses an Idempotency-Key on a mint: a replay would hand out a token unaudited', async () => {
+    await connectThroughBrowser(w, 'acme', 'idem');
+    const res = await w.s.request('POST', '/v1/integrations/acme/connections/idem/token', { headers: { 'idempotency-key': 'mint-once-please' } });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
   it('a disabled connection or integration mints nothing (409 with the reason)', async () => {
     await connectThroughBrowser(w, 'acme', 'off');
     expect((await w.s.request('PATCH', '/v1/integrations/acme/connections/off', { body: { enabled: false } })).status).toBe(200);

@@ -69,7 +69,8 @@ export const MintConnectionToken = defineCommand({
     errors: ['not_found', 'conflict', 'upstream_failed', 'upstream_timeout'],
   },
   policy: { auth: 'key', policies: [policy('platform.connection.use')] },
-  http: { method: 'POST', path: '/v1/integrations/{key}/connections/{id}/token' },
+  // A replayed response would hand out a token without an audit event of its own.
+  http: { method: 'POST', path: '/v1/integrations/{key}/connections/{id}/token', idempotencyKey: false },
 });
 
 export const RefreshConnection = defineCommand({
