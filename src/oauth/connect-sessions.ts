@@ -201,13 +201,7 @@ export class ConnectSessions {
         await trx
           .updateTable('connections')
           .set((eb) => ({
-            credential_type: 'oauth2',
-            expires_at: tokens.expiresAt,
-            scopes: tokens.scopes ? JSON.stringify(tokens.scopes) : null,
-            token_type: tokens.tokenType,
-            last_refreshed_at: at,
-            status: 'active',
-            status_reason: null,
+            ...tokenColumns(tokens, at),
             refresh_failures: 0,
             next_refresh_at: null,
             ...(metadata ? { metadata: JSON.stringify(metadata) } : {}),
@@ -230,13 +224,7 @@ export class ConnectSessions {
           metadata: JSON.stringify(metadata ?? {}),
           labels: '{}',
           enabled: 1,
-          credential_type: 'oauth2',
-          expires_at: tokens.expiresAt,
-          scopes: tokens.scopes ? JSON.stringify(tokens.scopes) : null,
-          token_type: tokens.tokenType,
-          last_refreshed_at: at,
-          status: 'active',
-          status_reason: null,
+          ...tokenColumns(tokens, at),
           health: null,
           created_at: at,
           updated_at: at,
@@ -302,6 +290,17 @@ export class ConnectSessions {
     return { kind: 'redirect', location: url.toString() };
   }
 }
+
+/** The connection columns a completed connect flow sets, on a new connection or a reconnect. */
+const tokenColumns = (tokens: TokenSet, at: string) => ({
+  credential_type: 'oauth2',
+  expires_at: tokens.expiresAt,
+  scopes: tokens.scopes ? JSON.stringify(tokens.scopes) : null,
+  token_type: tokens.tokenType,
+  last_refreshed_at: at,
+  status: 'active',
+  status_reason: null,
+});
 
 const page = (status: number, title: string, message: string): ConnectOutcome => ({ kind: 'page', status, title, message });
 const invalidLink = () => page(404, 'Link not valid', 'This connect link is not valid. Ask the application for a new one.');

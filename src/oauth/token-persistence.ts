@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { AuditActor } from '../audit/audit-log.js';
+import type { AuditActor, AuditInput } from '../audit/audit-log.js';
 import type { ConnectionTable, Database } from '../store/schema.js';
 import type { RefreshLease } from './refresh-lease.js';
 import type { GrantFailure, TokenSet } from './token-endpoint.js';
@@ -35,6 +35,27 @@ const eventData = (row: ConnectionTable, extra: Record<string, unknown> = {}) =>
   connectionUid: row.uid,
   ...extra,
 });
+
+/** The `oauth.token.refresh` audit event of one refresh, in its transaction (names only, never tokens). */
+function appendRefreshEvent(
+  deps: TokenServiceDeps,
+  trx: Kysely<Database>,
+  row: ConnectionTable,
+  caller: Caller,
+  now: Date,
+  result: Pick<AuditInput, 'outcome' | 'status' | 'changes'>,
+): Promise<string> {
+  return deps.audit.append(trx, {
+    tenantId: row.tenant_id,
+    at: now,
+    actor: caller.actor,
+    action: 'oauth.token.refresh',
+    resource: { type: 'connection', id: `${row.integration_key}/${row.id}` },
+    requestId: caller.requestId,
+    ip: null,
+    ...result,
+  });
+}
 
 /**
  * Writes a refresh's new tokens in one transaction: the access token, the refresh token
@@ -78,16 +99,9 @@ export async function persistTokens(
       }))
       .where('uid', '=', row.uid)
       .execute();
-    await deps.audit.append(trx, {
-      tenantId: row.tenant_id,
-      at: now,
-      actor: caller.actor,
-      action: 'oauth.token.refresh',
-      resource: { type: 'connection', id: `${row.integration_key}/${row.id}` },
+    await appendRefreshEvent(deps, trx, row, caller, now, {
       outcome: 'success',
       status: 200,
-      requestId: caller.requestId,
-      ip: null,
       changes: { fields: ['credentials.expiresAt', 'credentials.lastRefreshedAt'], secretsChanged: Object.keys(set).sort() },
     });
     if (rotated) await opts.onEvent?.(trx, row.tenant_id, { type: 'credentials.rotated', data: eventData(row, { expiresAt: tokens.expiresAt }) });
@@ -123,16 +137,9 @@ export async function persistFailure(
       .where('uid', '=', row.uid)
       .execute();
     await lease.release(row.uid, trx);
-    await deps.audit.append(trx, {
-      tenantId: row.tenant_id,
-      at: now,
-      actor: caller.actor,
-      action: 'oauth.token.refresh',
-      resource: { type: 'connection', id: `${row.integration_key}/${row.id}` },
+    await appendRefreshEvent(deps, trx, row, caller, now, {
       outcome: 'error',
       status: permanent ? 409 : 502,
-      requestId: caller.requestId,
-      ip: null,
       changes: permanent ? { fields: ['status', 'statusReason'], secretsChanged: [] } : null,
     });
     if (permanent || failures === 1) {

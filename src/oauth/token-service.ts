@@ -172,6 +172,13 @@ export class TokenService {
     return this.deps.db.selectFrom('connections').selectAll().where('uid', '=', uid).executeTakeFirst();
   }
 
+  /** The stored token when a refresh finished after `started`, or (unless forced) it is fresh anyway; else null. */
+  private async settledToken(row: ConnectionTable, started: Date, force: boolean): Promise<MintedToken | null> {
+    const refreshedSince = row.last_refreshed_at !== null && Date.parse(row.last_refreshed_at) >= started.getTime();
+    if (!refreshedSince && (force || row.status === 'error' || !this.isFresh(row))) return null;
+    return this.storedToken(this.deps.db, row);
+  }
+
   /**
    * Takes the lease or waits for whoever holds it. Waiters poll the row: once it shows a
    * refresh that finished after they started (or a fresh token), they use it.
@@ -184,11 +191,8 @@ export class TokenService {
       await sleep(POLL_MS + Math.random() * POLL_MS);
       const row = await this.readRow(uid);
       if (!row) throw new LatchkeyError('not_found', 'the connection was deleted while its token was being refreshed');
-      const refreshedSince = row.last_refreshed_at !== null && Date.parse(row.last_refreshed_at) >= started.getTime();
-      if (refreshedSince || (!force && row.status !== 'error' && this.isFresh(row))) {
-        const token = await this.storedToken(this.deps.db, row);
-        if (token) return token;
-      }
+      const settled = await this.settledToken(row, started, force);
+      if (settled) return settled;
       if (row.status === 'error' && row.refresh_lock_owner === null && row.updated_at >= started.toISOString()) throw connectionInError(row);
       if (this.clock().getTime() > deadline) throw new LatchkeyError('upstream_timeout', 'another instance is still refreshing this connection\'s token', { reason: 'refresh_in_progress' });
     }
@@ -200,11 +204,8 @@ export class TokenService {
       const row = await this.readRow(uid);
       if (!row) throw new LatchkeyError('not_found', 'the connection was deleted while its token was being refreshed');
       // Someone finished a refresh between our read and the lease: use theirs.
-      const refreshedSince = row.last_refreshed_at !== null && Date.parse(row.last_refreshed_at) >= started.getTime();
-      if (refreshedSince || (!force && row.status !== 'error' && this.isFresh(row))) {
-        const token = await this.storedToken(this.deps.db, row);
-        if (token) return token;
-      }
+      const settled = await this.settledToken(row, started, force);
+      if (settled) return settled;
       const stored = await this.deps.secrets.read(this.deps.db, row.tenant_id, 'connection', row.uid);
       let tokens: TokenSet;
       try {
