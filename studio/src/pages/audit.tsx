@@ -6,6 +6,7 @@ import { useAction, useLoad, usePaged } from '../api/use-load.js';
 import { Badge, type Tone } from '../components/badge.js';
 import { EmptyState, Loading, ProblemBanner } from '../components/feedback.js';
 import { Icon } from '../components/icons.js';
+import { FilterSelect } from '../components/filter-select.js';
 import { PageHeader } from '../components/page-header.js';
 import { formatDateTime } from '../components/time.js';
 import { useRouter } from '../router.js';
@@ -108,15 +109,7 @@ export function AuditPage() {
           <span className="filter-label">Resource id</span>
           <input className="input mono" value={draft.resourceId} onChange={(e) => set('resourceId', e.target.value)} placeholder="any" />
         </label>
-        <label className="filter">
-          <span className="filter-label">Outcome</span>
-          <select className="input" value={draft.outcome} onChange={(e) => set('outcome', e.target.value)}>
-            <option value="">All</option>
-            <option value="success">Success</option>
-            <option value="denied">Denied</option>
-            <option value="error">Error</option>
-          </select>
-        </label>
+        <FilterSelect label="Outcome" value={draft.outcome} onChange={(v) => set('outcome', v)} options={[['success', 'Success'], ['denied', 'Denied'], ['error', 'Error']]} />
         <label className="filter">
           <span className="filter-label">Since</span>
           <input className="input" type="datetime-local" value={draft.since} onChange={(e) => set('since', e.target.value)} />

@@ -1,4 +1,5 @@
 import { useLoad } from '../api/use-load.js';
+import { FilterSelect } from '../components/filter-select.js';
 import { PageHeader } from '../components/page-header.js';
 import { useRouter } from '../router.js';
 import { ConnectionsTable } from './connections-table.js';
@@ -21,35 +22,9 @@ export function ConnectionsPage() {
     <>
       <PageHeader title="Connections" subtitle="Every authenticated link to an end user’s account, across all integrations." />
       <div className="filters" role="search" aria-label="Filter connections">
-        <label className="filter">
-          <span className="filter-label">Status</span>
-          <select className="input" value={status} onChange={(e) => setFilter('status', e.target.value)}>
-            <option value="">All</option>
-            <option value="active">Active</option>
-            <option value="expired">Expired</option>
-            <option value="error">Error</option>
-            <option value="disabled">Disabled</option>
-          </select>
-        </label>
-        <label className="filter">
-          <span className="filter-label">Provider</span>
-          <select className="input" value={provider} onChange={(e) => setFilter('provider', e.target.value)}>
-            <option value="">All</option>
-            {(providers.data?.data ?? []).map((p) => (
-              <option key={p.key} value={p.key}>
-                {p.displayName}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="filter">
-          <span className="filter-label">State</span>
-          <select className="input" value={enabled} onChange={(e) => setFilter('enabled', e.target.value)}>
-            <option value="">All</option>
-            <option value="true">Enabled</option>
-            <option value="false">Disabled</option>
-          </select>
-        </label>
+        <FilterSelect label="Status" value={status} onChange={(v) => setFilter('status', v)} options={[['active', 'Active'], ['expired', 'Expired'], ['error', 'Error'], ['disabled', 'Disabled']]} />
+        <FilterSelect label="Provider" value={provider} onChange={(v) => setFilter('provider', v)} options={(providers.data?.data ?? []).map((p) => [p.key, p.displayName] as const)} />
+        <FilterSelect label="State" value={enabled} onChange={(v) => setFilter('enabled', v)} options={[['true', 'Enabled'], ['false', 'Disabled']]} />
       </div>
       <ConnectionsTable filters={{ status, provider, enabled }} />
     </>

@@ -4,6 +4,7 @@ import { useLoad, usePaged } from '../api/use-load.js';
 import { Badge, EnabledBadge } from '../components/badge.js';
 import { EmptyState, Loading, ProblemBanner } from '../components/feedback.js';
 import { Icon } from '../components/icons.js';
+import { FilterSelect } from '../components/filter-select.js';
 import { PageHeader } from '../components/page-header.js';
 import { RelativeTime } from '../components/time.js';
 import { Link, pathOf, useRouter } from '../router.js';
@@ -70,34 +71,9 @@ export function IntegrationsPage() {
           <Icon name="search" size={16} />
           <input className="input input-bare" type="search" placeholder="Search by key or name" value={search} onChange={(e) => setSearch(e.target.value)} />
         </label>
-        <label className="filter">
-          <span className="filter-label">Provider</span>
-          <select className="input" value={provider} onChange={(e) => setFilter('provider', e.target.value)}>
-            <option value="">All</option>
-            {(providers.data?.data ?? []).map((p) => (
-              <option key={p.key} value={p.key}>
-                {p.displayName}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="filter">
-          <span className="filter-label">Scope</span>
-          <select className="input" value={scope} onChange={(e) => setFilter('scope', e.target.value)}>
-            <option value="">All</option>
-            <option value="global">Global</option>
-            <option value="workspace">Workspace</option>
-            <option value="user">User</option>
-          </select>
-        </label>
-        <label className="filter">
-          <span className="filter-label">State</span>
-          <select className="input" value={enabled} onChange={(e) => setFilter('enabled', e.target.value)}>
-            <option value="">All</option>
-            <option value="true">Enabled</option>
-            <option value="false">Disabled</option>
-          </select>
-        </label>
+        <FilterSelect label="Provider" value={provider} onChange={(v) => setFilter('provider', v)} options={(providers.data?.data ?? []).map((p) => [p.key, p.displayName] as const)} />
+        <FilterSelect label="Scope" value={scope} onChange={(v) => setFilter('scope', v)} options={[['global', 'Global'], ['workspace', 'Workspace'], ['user', 'User']]} />
+        <FilterSelect label="State" value={enabled} onChange={(v) => setFilter('enabled', v)} options={[['true', 'Enabled'], ['false', 'Disabled']]} />
         <label className="filter">
           <span className="filter-label">Tag</span>
           <input
