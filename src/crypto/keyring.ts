@@ -396,27 +396,10 @@ export class Keyring {
     for (let attempt = 0; attempt < 5; attempt++) {
       const keys = await this.keysOf(db, tenantId, undefined, attempt > 0);
       const version = keys.current;
-      const row = await db
-        .updateTable('data_keys')
-        .set((eb) => ({ encryptions: eb('encryptions', '+', n) }))
-        .where('tenant_id', '=', tenantId)
-        .where('version', '=', version)
-        .where('superseded_at', 'is', null)
-        .where('retired_at', 'is', null)
-        .returning('encryptions')
-        .executeTakeFirst();
-      if (!row) {
-        this.cache.delete(tenantId);
-        continue;
-      }
-      const used = Number(row.encryptions);
-      if (used > MAX_ENCRYPTIONS_PER_KEY) {
-        throw new DataKeyExhaustedError(`data key version ${version} of tenant ${tenantId} reached its encryption limit; rotate it`);
-      }
-      // Past the threshold: this use still fits under the limit; later ones get a new version.
-      // Rotating in the caller's transaction keeps it exact: if that rolls back, so does the
-      // count, and the next use crosses the threshold again.
-      if (used >= this.rotateAt) await this.rotateTenantKey(db, tenantId, new Date(this.now()).toISOString());
+      // Past the rotation threshold this use still fits under the limit; later ones get a new
+      // version. Rotating in the caller's transaction keeps it exact: if that rolls back, so
+      // does the count, and the next use crosses the threshold again.
+      if (!(await this.countUses(db, tenantId, version, n))) continue;
       return { version, key: keys.byVersion.get(version)! };
     }
     throw new Error(`tenant ${tenantId} has no current data key`);
