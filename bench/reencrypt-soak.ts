@@ -12,18 +12,9 @@
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildChild, copyDataDir, makeTemplate, recover, runAndKill } from '../test/keys/support/crash-harness.js';
+import { buildChild, copyDataDir, makeTemplate, recover, rng, runAndKill } from '../test/keys/support/crash-harness.js';
 import { isMain, runMain } from './lib/main.js';
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { runs: { type: 'string' }, connections: { type: 'string' }, parallel: { type: 'string' }, seed: { type: 'string' } } });

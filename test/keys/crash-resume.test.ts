@@ -9,21 +9,11 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Template, buildChild, copyDataDir, makeTemplate, recover, runAndKill } from './support/crash-harness.js';
+import { type Template, buildChild, copyDataDir, makeTemplate, recover, rng, runAndKill } from './support/crash-harness.js';
 
 const RUNS = 22;
 const PARALLEL = 3;
 
-/** A seeded random source, so a failing run can be replayed with the same kill points. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 describe('re-encryption killed with SIGKILL at random points', () => {
   let child: string;

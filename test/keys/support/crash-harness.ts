@@ -171,3 +171,14 @@ export async function recover(dir: string, template: Template): Promise<Recovery
 }
 
 export const dataDirExists = (dir: string): boolean => existsSync(join(dir, 'latchkey.db'));
+
+/** A seeded random source (xorshift32), so a failing run can be replayed with the same kill points. */
+export function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
