@@ -87,6 +87,8 @@ export const CredentialInjection = z.discriminatedUnion('style', [
   z.object({ style: z.literal('header'), header: z.string(), prefix: z.string().optional() }).strict(),
   z.object({ style: z.literal('query'), param: z.string() }).strict(),
   z.object({ style: z.literal('basic') }).strict(),
+  /** An OAuth 1.0a signature in `Authorization: OAuth …` (RFC 5849), keyed by the integration's consumer secret and the connection's token secret. */
+  z.object({ style: z.literal('oauth1'), signatureMethod: z.literal('HMAC-SHA1') }).strict(),
   z.object({ style: z.literal('none') }).strict(),
 ]);
 

@@ -2,7 +2,11 @@ import type { OutboundGuard } from '../net/outbound-guard.js';
 import type { AuthMethod, CredentialType, ProviderDefinition } from '../providers/provider-schema.js';
 import type { TestResult } from './test-result.js';
 
-/** Decrypted credentials of a connection (canonical camelCase fields, SPEC section 4). */
+/**
+ * Decrypted credentials of a connection (canonical camelCase fields, SPEC section 4). For
+ * `oauth1` they also hold the integration's `consumerSecret`: a signature needs the
+ * consumer's secret and the token's, and the scrubber then covers both.
+ */
 export interface TestCredentials {
   type: CredentialType;
   fields: Record<string, unknown>;

@@ -1,8 +1,15 @@
 import type { TestTarget } from './connection-tester.js';
+import { type OAuth1Credentials, OAuth1ParameterError, oauth1Authorization } from './oauth1-signature.js';
 import { configString, credentialString } from './target-config.js';
 import { TestFailure } from './test-result.js';
 
-type Injection = { style: 'bearer' } | { style: 'header'; header: string; prefix?: string } | { style: 'query'; param: string } | { style: 'basic' } | { style: 'none' };
+type Injection =
+  | { style: 'bearer' }
+  | { style: 'header'; header: string; prefix?: string }
+  | { style: 'query'; param: string }
+  | { style: 'basic' }
+  | { style: 'oauth1'; signatureMethod: 'HMAC-SHA1' }
+  | { style: 'none' };
 
 /** The credential field that holds the token for each token-bearing credential type. */
 const TOKEN_FIELD: Record<string, string> = {
@@ -53,7 +60,29 @@ function headerSafe(value: string, what: string): string {
 }
 
 /**
- * Puts the credentials on `url` / `headers` (mutated) as the provider declares.
+ * The four OAuth 1.0a credentials: the consumer key from the integration's config, the
+ * consumer secret (the integration's secret, which whoever loads the credentials adds to
+ * them: signing needs both secrets) and the connection's token and token secret. A missing
+ * one is `misconfigured`.
+ *
+ * @example
+ * ```ts
+ * oauth1Authorization(request, oauth1Credentials(target)); // 'OAuth oauth_consumer_key="…", …'
+ * ```
+ */
+export function oauth1Credentials(target: TestTarget): OAuth1Credentials {
+  const consumerKey = configString(target, 'consumerKey', true);
+  const need = (field: string, owner: string) => {
+    const value = credentialString(target, field);
+    if (value === undefined) throw new TestFailure('misconfigured', `the ${owner} has no ${field}`);
+    return value;
+  };
+  return { consumerKey, consumerSecret: need('consumerSecret', 'integration'), token: need('token', 'connection'), tokenSecret: need('tokenSecret', 'connection') };
+}
+
+/**
+ * Puts the credentials on `url` / `headers` (mutated) as the provider declares. `method`
+ * is what an OAuth 1.0a signature covers (the request sent has no body).
  *
  * @example
  * ```ts
@@ -61,7 +90,7 @@ function headerSafe(value: string, what: string): string {
  * injectCredentials(target, url, headers); // headers.authorization = 'Bearer …'
  * ```
  */
-export function injectCredentials(target: TestTarget, url: URL, headers: Record<string, string>): void {
+export function injectCredentials(target: TestTarget, url: URL, headers: Record<string, string>, method = 'GET'): void {
   const injection = resolveInjection(target);
   switch (injection.style) {
     case 'none':
@@ -83,5 +112,14 @@ export function injectCredentials(target: TestTarget, url: URL, headers: Record<
       headers.authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
       return;
     }
+    case 'oauth1':
+      // Signed over the URL exactly as it will be sent: nothing may change it afterwards.
+      try {
+        headers.authorization = oauth1Authorization({ method, origin: url, target: `${url.pathname}${url.search}` }, oauth1Credentials(target));
+      } catch (error) {
+        if (error instanceof OAuth1ParameterError) throw new TestFailure('misconfigured', `the test path: ${error.message}`);
+        throw error;
+      }
+      return;
   }
 }

@@ -31,7 +31,7 @@ export const httpTester: ConnectionTester = {
     const url = testRequestUrl(target, declared.path);
     const shownUrl = displayUrl(url);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
-    injectCredentials(target, url, headers);
+    injectCredentials(target, url, headers, declared.method);
 
     const started = performance.now();
     const res = await sendGuardedRequest({ method: declared.method, url, headers, guard, signal, timeoutMs });

@@ -27,6 +27,7 @@ const EXPECTED_KEYS = [
   'aws_ses',
   'oauth2',
   'http',
+  'twitter',
 ];
 
 const CATEGORIES = new Set([
@@ -114,7 +115,7 @@ describe('provider catalog', () => {
     expect(http?.generic).toBe(true);
     expect(oauth2?.oauth).toBeUndefined();
     expect(oauth2?.authMethods).toEqual(['oauth2', 'oauth2_client_credentials', 'oauth2_password']);
-    expect(http?.authMethods).toEqual(['api_key', 'pat', 'basic']);
+    expect(http?.authMethods).toEqual(['api_key', 'pat', 'basic', 'oauth1']);
     for (const name of ['authorizationUrl', 'tokenUrl', 'baseUrl', 'defaultScopes', 'tokenEndpointAuthMethod', 'pkce']) {
       expect(oauth2 && param(oauth2, name, 'integration'), `oauth2.${name}`).toBeDefined();
     }
@@ -165,6 +166,25 @@ describe('provider catalog', () => {
       expect(param(p, 'clientId', 'integration'), `${p.key}: no clientId`).toBeUndefined();
       expect(param(p, 'clientSecret', 'integration'), `${p.key}: no clientSecret`).toBeUndefined();
     }
+  });
+
+  it('declares consumerKey (not secret) and consumerSecret (secret) at integration level, and a signature, for every OAuth 1.0a provider', () => {
+    const oauth1 = providers.filter((p) => p.authMethods.includes('oauth1'));
+    expect(oauth1.map((p) => p.key).sort()).toEqual(['http', 'twitter']);
+    for (const p of oauth1) {
+      const consumerKey = param(p, 'consumerKey', 'integration');
+      const consumerSecret = param(p, 'consumerSecret', 'integration');
+      expect(consumerKey, `${p.key}: consumerKey`).toMatchObject({ secret: false, required: true, authMethods: ['oauth1'] });
+      expect(consumerSecret, `${p.key}: consumerSecret`).toMatchObject({ secret: true, required: true, uiHint: 'password', authMethods: ['oauth1'] });
+      expect(p.injection?.oauth1, `${p.key}: injection`).toEqual({ style: 'oauth1', signatureMethod: 'HMAC-SHA1' });
+      // Connections hold the token pair (canonical fields), never a parameter of that name.
+      expect(p.credentialTypes?.oauth1 ?? ['oauth1']).toEqual(['oauth1']);
+    }
+    for (const p of providers.filter((x) => !x.authMethods.includes('oauth1'))) {
+      expect(param(p, 'consumerKey', 'integration'), `${p.key}: no consumerKey`).toBeUndefined();
+      expect(param(p, 'consumerSecret', 'integration'), `${p.key}: no consumerSecret`).toBeUndefined();
+    }
+    expect(catalog.get('twitter')).toMatchObject({ baseUrl: 'https://api.x.com', test: { kind: 'http', path: '/2/users/me', jsonField: 'data.id' } });
   });
 
   it('keeps parameters well-formed: patterns compile, defaults satisfy type, pattern, range and options', () => {

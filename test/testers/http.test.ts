@@ -11,7 +11,9 @@ const TOKEN = 'ghp_canaryToken0123456789abcdefXYZ';
 const API_KEY = 'sk_live_canary+key/with=odd&chars';
 const USER = 'alice@example.com';
 const PASSWORD = 'pässword-canary-🔑-42';
-const SECRETS = [TOKEN, API_KEY, PASSWORD];
+const CONSUMER_SECRET = 'oauth1-consumer-canary&secret';
+const TOKEN_SECRET = 'oauth1-token-canary secret~';
+const SECRETS = [TOKEN, API_KEY, PASSWORD, CONSUMER_SECRET, TOKEN_SECRET];
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;
@@ -92,6 +94,20 @@ describe('credential injection, checked by the server', () => {
     const expected = `Basic ${Buffer.from(`${USER}:${PASSWORD}`, 'utf8').toString('base64')}`;
     handler = checking((req) => req.headers.authorization === expected);
     expect((await run(basic())).ok).toBe(true);
+  });
+
+  it('oauth1: a signed Authorization: OAuth header over the test request; a missing consumer key or secret is misconfigured', async () => {
+    // The signature itself is verified from the RFC in test/proxy/oauth1.test.ts; here: the shape, and that it is there.
+    const shape = /^OAuth oauth_consumer_key="ck", oauth_nonce="[0-9a-f]{32}", oauth_signature="[A-Za-z0-9%]{20,}", oauth_signature_method="HMAC-SHA1", oauth_timestamp="\d{10}", oauth_token="tok", oauth_version="1.0"$/;
+    handler = checking((req) => req.url === '/me?x=1' && shape.test(req.headers.authorization ?? ''));
+    const oauth1 = (integration: Record<string, unknown>, fields: Record<string, unknown>) =>
+      target(http, 'oauth1', { type: 'oauth1', fields }, { integration: { baseUrl: base, testPath: '/me?x=1', ...integration } });
+    const all = { token: 'tok', tokenSecret: TOKEN_SECRET, consumerSecret: CONSUMER_SECRET };
+    expect((await run(oauth1({ consumerKey: 'ck' }, all))).ok).toBe(true);
+    expect((await run(oauth1({}, all))).error?.code).toBe('misconfigured');
+    expect((await run(oauth1({ consumerKey: 'ck' }, { token: 'tok', tokenSecret: TOKEN_SECRET }))).error).toMatchObject({ code: 'misconfigured', message: 'the integration has no consumerSecret' });
+    expect((await run(oauth1({ consumerKey: 'ck', testPath: '/me?oauth_token=x' }, all))).error?.code).toBe('misconfigured');
+    expect(hits).toEqual(['/me?x=1']);
   });
 
   it('a catalog-style provider: placeholders, declared path and a nested JSON field', async () => {
@@ -223,6 +239,7 @@ describe('catalog test requests (URL only, nothing is sent)', () => {
     ['gitlab', { host: 'gitlab.example.com' }, {}, 'https://gitlab.example.com/api/v4/user'],
     ['zendesk', {}, { subdomain: 'acme' }, 'https://acme.zendesk.com/api/v2/users/me.json'],
     ['salesforce', {}, { instanceHost: 'acme.my.salesforce.com' }, 'https://acme.my.salesforce.com/services/data/v62.0/'],
+    ['twitter', {}, {}, 'https://api.x.com/2/users/me'],
   ])('%s', (key, integration, connection, expected) => {
     const provider = catalogProvider(key);
     const declared = provider.test;

@@ -58,8 +58,20 @@ export function connectionTesting(services: Services) {
     return { type: resolved.type, fields };
   }
 
+  /** OAuth 1.0a signs with the integration's consumer secret as well as the token's: it joins the credentials (and is scrubbed with them). */
+  async function withConsumerSecret(db: Kysely<Database>, integration: IntegrationTable, credentials: { type: CredentialType; fields: Record<string, unknown> }) {
+    if (credentials.type !== 'oauth1') return credentials;
+    const { consumerSecret } = await secrets.read(db, integration.tenant_id, 'integration', integration.uid);
+    return { type: credentials.type, fields: { ...credentials.fields, consumerSecret } };
+  }
+
   /** Runs the provider's test with the integration's guard (operator setting plus its allow-list). */
-  async function run(integration: IntegrationTable, connectionConfig: Record<string, unknown>, credentials: { type: CredentialType; fields: Record<string, unknown> }): Promise<TestResult> {
+  async function run(
+    db: Kysely<Database>,
+    integration: IntegrationTable,
+    connectionConfig: Record<string, unknown>,
+    credentials: { type: CredentialType; fields: Record<string, unknown> },
+  ): Promise<TestResult> {
     const guard = services.guard.withAllowList(JSON.parse(integration.network_allow_list) as string[]);
     const result = await runConnectionTest(
       {
@@ -67,7 +79,7 @@ export function connectionTesting(services: Services) {
         authMethod: integration.auth_method as AuthMethod,
         integrationConfig: JSON.parse(integration.config),
         connectionConfig,
-        credentials,
+        credentials: await withConsumerSecret(db, integration, credentials),
       },
       { guard, timeoutMs: services.testTimeoutMs },
     );
@@ -112,7 +124,7 @@ export function connectionTesting(services: Services) {
     async prepareConnectionTest(input: InputOf<typeof TestConnection>, ctx: PrepareContext): Promise<PreparedTest> {
       const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
       const row = await loadConnectionRow(ctx.db, integration, input.id);
-      const result = await run(integration, JSON.parse(row.config), await mergedCredentials(ctx.db, integration, row, undefined));
+      const result = await run(ctx.db, integration, JSON.parse(row.config), await mergedCredentials(ctx.db, integration, row, undefined));
       return { result, connectionUid: row.uid, version: Number(row.version) };
     },
 
@@ -131,7 +143,7 @@ export function connectionTesting(services: Services) {
       if (!row && !input.credentials.type) {
         throw new LatchkeyError('validation_failed', 'credentials.type is required', { errors: [{ path: 'credentials.type', message: 'is required without connectionId' }] });
       }
-      const result = await run(integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials, config));
+      const result = await run(ctx.db, integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials, config));
       return { result, connectionUid: null, version: null };
     },
 
@@ -154,7 +166,7 @@ export function connectionTesting(services: Services) {
       const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
       const row = await loadConnectionRow(ctx.db, integration, input.id);
       const config = validateConnectionConfig(catalog, integration, mergeConfig(JSON.parse(row.config), input.config));
-      const result = await run(integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials, config));
+      const result = await run(ctx.db, integration, config, await mergedCredentials(ctx.db, integration, row, input.credentials, config));
       if (!result.ok) {
         throw new LatchkeyError('validation_failed', `the connection test failed (${result.error?.code}); nothing was saved`, {
           reason: 'verification_failed',
