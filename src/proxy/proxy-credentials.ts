@@ -6,13 +6,14 @@ import { TokenService } from '../oauth/token-service.js';
 import type { AuthMethod, CredentialType, ProviderDefinition } from '../providers/provider-schema.js';
 import type { ConnectionTable, IntegrationTable } from '../store/schema.js';
 import type { TestCredentials, TestTarget } from '../testers/connection-tester.js';
-import { injectCredentials, resolveInjection } from '../testers/credential-injection.js';
+import { injectCredentials, oauth1Credentials, resolveInjection } from '../testers/credential-injection.js';
+import { OAuth1ParameterError, oauth1Authorization } from '../testers/oauth1-signature.js';
 import { fillBaseUrl } from '../testers/provider-url.js';
 import { TestFailure } from '../testers/test-result.js';
 import { withQueryParam } from './proxy-path.js';
 
-/** Credential types the proxy can put on a request (OAuth 1.0a signing, SigV4 and key files it cannot). */
-const PROXIED_TYPES = new Set<string>(['api_key', 'pat', 'basic', 'oauth2', 'oauth2_client_credentials', 'oauth2_password']);
+/** Credential types the proxy can put on a request (SigV4, key files and custom credentials it cannot). */
+const PROXIED_TYPES = new Set<string>(['api_key', 'pat', 'basic', 'oauth1', 'oauth2', 'oauth2_client_credentials', 'oauth2_password']);
 
 /** One connection as the proxy uses it: rows, provider, and parsed config. */
 export interface ProxyConnection {
@@ -87,9 +88,13 @@ export function proxyBaseUrl(conn: ProxyConnection): URL {
 /** True for connections whose access token comes from the token service (and may be refreshed after a 401). */
 export const usesOAuth = (conn: ProxyConnection): boolean => TokenService.manages(conn.row);
 
+/** True for connections whose every request is signed (OAuth 1.0a): the signature covers the query and a form body. */
+export const signsRequests = (conn: ProxyConnection): boolean => conn.row.credential_type === 'oauth1';
+
 /**
  * The connection's usable credentials: a minted (and, when due or `force`d, refreshed)
- * access token for OAuth connections, else the stored secrets, decrypted.
+ * access token for OAuth connections, else the stored secrets, decrypted; for OAuth 1.0a
+ * with the integration's `consumerSecret` beside the token pair (the signing key needs both).
  */
 export async function proxyCredentials(services: Services, conn: ProxyConnection, caller: ProxyCaller, opts: { force?: boolean } = {}): Promise<TestCredentials> {
   const type = conn.row.credential_type as CredentialType;
@@ -98,28 +103,53 @@ export async function proxyCredentials(services: Services, conn: ProxyConnection
     return { type, fields: { accessToken: token.accessToken } };
   }
   const fields = await services.secrets.read(services.store.db, conn.row.tenant_id, 'connection', conn.row.uid);
+  if (type === 'oauth1') {
+    const { consumerSecret } = await services.secrets.read(services.store.db, conn.integration.tenant_id, 'integration', conn.integration.uid);
+    return { type, fields: { ...fields, consumerSecret } };
+  }
   return { type, fields };
+}
+
+/** The request the proxy is about to send: what an OAuth 1.0a signature covers. */
+export interface OutgoingRequest {
+  method: string;
+  /** Origin of the request (its scheme, host and port are signed). */
+  url: URL;
+  /** The exact request target (raw path and query), before credentials are applied. */
+  requestTarget: string;
+  /** The buffered `application/x-www-form-urlencoded` body, whose parameters are signed; else `null`. */
+  formBody: Buffer | null;
 }
 
 /**
  * Puts the credentials on the outgoing request the way the provider declares (reusing the
- * connection tester's injection: Bearer, API-key header with prefix, Basic, or a query
- * parameter). Headers are set on `headers` (replacing any the caller sent under the same
- * name); a query credential replaces the caller's parameter of that name without
- * re-encoding the rest. Returns the request target to send.
+ * connection tester's injection: Bearer, API-key header with prefix, Basic, a query
+ * parameter, or an OAuth 1.0a HMAC-SHA1 signature). Headers are set on `headers` (replacing
+ * any the caller sent under the same name); a query credential replaces the caller's
+ * parameter of that name without re-encoding the rest. Returns the request target to send.
+ *
+ * An OAuth 1.0a signature is computed here, per call (a fresh nonce and timestamp each
+ * time a request is sent), over `request` exactly as it goes out: method, origin, the raw
+ * request target and a form body's parameters. `oauth_*` parameters of the caller's own
+ * are a 400 (`proxy_oauth1_parameter`): the protocol parameters travel once, in the header.
  *
  * @example
  * ```ts
- * const requestTarget = applyCredentials(conn, credentials, '/v1/charges?limit=3', headers);
+ * const requestTarget = applyCredentials(conn, credentials, { method: 'GET', url, requestTarget: '/v1/charges?limit=3', formBody: null }, headers);
  * ```
  */
-export function applyCredentials(conn: ProxyConnection, credentials: TestCredentials, requestTarget: string, headers: OutgoingHttpHeaders): string {
+export function applyCredentials(conn: ProxyConnection, credentials: TestCredentials, request: OutgoingRequest, headers: OutgoingHttpHeaders): string {
+  const { requestTarget } = request;
   const target: TestTarget = { ...conn.target, credentials };
   const injected: Record<string, string> = {};
   const scratch = new URL('http://proxy.invalid/');
   try {
-    injectCredentials(target, scratch, injected);
     const injection = resolveInjection(target);
+    if (injection.style === 'oauth1') {
+      headers.authorization = signed(target, request);
+      return requestTarget;
+    }
+    injectCredentials(target, scratch, injected);
     Object.assign(headers, injected);
     if (injection.style !== 'query') return requestTarget;
     const value = scratch.searchParams.get(injection.param);
@@ -129,5 +159,16 @@ export function applyCredentials(conn: ProxyConnection, credentials: TestCredent
     return `${path}?${withQueryParam(q === -1 ? '' : requestTarget.slice(q + 1), injection.param, value)}`;
   } catch (error) {
     return misconfigured(error);
+  }
+}
+
+function signed(target: TestTarget, request: OutgoingRequest): string {
+  try {
+    return oauth1Authorization({ method: request.method, origin: request.url, target: request.requestTarget, formBody: request.formBody }, oauth1Credentials(target));
+  } catch (error) {
+    if (!(error instanceof OAuth1ParameterError)) throw error;
+    throw new LatchkeyError('bad_request', "the query or form body carries oauth_* parameters; the proxy signs this connection's requests with OAuth 1.0a and sends the protocol parameters itself", {
+      reason: 'proxy_oauth1_parameter',
+    });
   }
 }

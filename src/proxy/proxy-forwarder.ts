@@ -5,10 +5,10 @@ import { ProxyRequest } from '../contracts/integrations/proxy-contract.js';
 import type { Services } from '../domain/services.js';
 import { LatchkeyError, statusOf } from '../errors.js';
 import { type ProxyAddress, parseProxyUrl, upstreamTarget } from './proxy-path.js';
-import { type ProxyCaller, type ProxyConnection, applyCredentials, proxyBaseUrl, proxyConnection, proxyCredentials, usesOAuth } from './proxy-credentials.js';
+import { type ProxyCaller, type ProxyConnection, applyCredentials, proxyBaseUrl, proxyConnection, proxyCredentials, signsRequests, usesOAuth } from './proxy-credentials.js';
 import { forwardedRequestHeaders, returnedResponseHeaders } from './proxy-headers.js';
 import { loadProxyRows } from './proxy-rows.js';
-import { type ProxyBody, isReplayable, readProxyBody } from './request-body.js';
+import { type ProxyBody, formBodyToSign, isReplayable, readProxyBody } from './request-body.js';
 import { AuditGroupCommit } from './audit-group-commit.js';
 import type { UpstreamAgents } from './upstream-agents.js';
 import { sendUpstream } from './upstream-request.js';
@@ -119,11 +119,14 @@ export class ProxyForwarder {
     const caller: ProxyCaller = { actor: { type: 'api_key', keyId: call.principal.keyId, userId: call.principal.userId }, requestId: call.requestId };
 
     const body = await readProxyBody(call.body, opts.bodyLimitBytes);
+    // Checked before anything is sent: a form body an OAuth 1.0a signature cannot cover is refused.
+    const formBody = signsRequests(conn) ? formBodyToSign(call.headers, body) : null;
     const send = async (credentials: Awaited<ReturnType<typeof proxyCredentials>>) => {
       const headers = forwardedRequestHeaders(call.headers);
       const length = bodyLength(body);
       if (length !== null) headers['content-length'] = String(length);
-      const target = applyCredentials(conn, credentials, requestTarget, headers);
+      // Per send: a re-sent request is signed again (fresh nonce and timestamp).
+      const target = applyCredentials(conn, credentials, { method: call.method, url, requestTarget, formBody }, headers);
       return sendUpstream({
         method: call.method,
         url,

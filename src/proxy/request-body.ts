@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { LatchkeyError } from '../errors.js';
 
@@ -45,6 +45,37 @@ export async function readProxyBody(req: IncomingMessage, limitBytes: number): P
     return { kind: 'buffered', data: Buffer.concat(chunks) };
   }
   return { kind: 'stream', source: req, declaredLength: chunked ? null : declaredLength, limitBytes };
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * The form body an OAuth 1.0a signature must cover (RFC 5849 §3.4.1.3.1: the parameters
+ * of a single-part `application/x-www-form-urlencoded` body are signed with the query's),
+ * or `null` when the body is not a form or there is none.
+ *
+ * Why a limit: the proxy streams bodies, but a signature over form parameters needs the
+ * whole body before the first byte goes out. Form bodies the proxy already buffers (a
+ * `Content-Length` of at most {@link REPLAYABLE_BODY_BYTES}) are signed; a larger or
+ * chunked form body is refused with 413 (`proxy_oauth1_form_body`) before anything is sent,
+ * rather than sent with a signature the provider would reject. Other bodies (JSON, files)
+ * are not signed and stream as always.
+ *
+ * @example
+ * ```ts
+ * formBodyToSign({ 'content-type': 'application/x-www-form-urlencoded' }, { kind: 'buffered', data: Buffer.from('status=hi') });
+ * // Buffer 'status=hi'
+ * ```
+ */
+export function formBodyToSign(headers: IncomingHttpHeaders, body: ProxyBody): Buffer | null {
+  const mediaType = headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType !== FORM || body.kind === 'none') return null;
+  if (body.kind === 'buffered') return body.data;
+  throw new LatchkeyError(
+    'payload_too_large',
+    `an OAuth 1.0a signature covers a form-encoded body, so the proxy reads it whole first: send it with a Content-Length of at most ${REPLAYABLE_BODY_BYTES} bytes`,
+    { reason: 'proxy_oauth1_form_body' },
+  );
 }
 
 /**

@@ -151,6 +151,8 @@ export async function sendUpstream(req: UpstreamRequest): Promise<IncomingMessag
     if ('response' in outcome) return outcome.response;
     const code = (outcome.error as { code?: string }).code ?? '';
     const staleSocket = outcome.reusedSocket && (RESET.has(code) || (outcome.error as Error).message === 'socket hang up');
+    // Sent again as it was: an OAuth 1.0a signature keeps its nonce, so a provider that did
+    // see the first attempt refuses this one as a replay instead of acting on it twice.
     if (staleSocket && attempt === 1 && isReplayable(req.body) && !req.signal.aborted) continue;
     throw upstreamProblem(outcome.error, req.timeoutMs);
   }

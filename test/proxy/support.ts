@@ -118,7 +118,7 @@ export function rawRequest(baseUrl: string, method: string, target: string, opts
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /** A generic `http` integration aimed at `baseUrl`. */
-export async function httpIntegration(s: TestServer, key: string, authMethod: 'api_key' | 'pat' | 'basic', baseUrl: string, config: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+export async function httpIntegration(s: TestServer, key: string, authMethod: 'api_key' | 'pat' | 'basic' | 'oauth1', baseUrl: string, config: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   const res = await s.request('POST', '/v1/integrations', { body: { key, provider: 'http', displayName: `Proxy ${key}`, authMethod, config: { baseUrl, ...config }, ...extra } });
   expect(res.status, res.text).toBe(201);
   return res.body;

@@ -7,6 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical-json.js';
@@ -61,6 +63,10 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
   let otherTenantKey = '';
   let viewerKey = '';
   let runtimeKey = '';
+  /** A provider on loopback for the proxied (OAuth 1.0a signed) calls: answers 200 without echoing anything. */
+  let provider: Server;
+  let providerUrl = '';
+  const providerSaw: { url: string; headers: IncomingHttpHeaders }[] = [];
 
   const canary = (field: string): string => {
     const value = `CANARY-${field}-${randomBytes(16).toString('hex')}`;
@@ -88,8 +94,19 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
     runtimeKey = await s.newKey('runtime');
     apiKeys.add(viewerKey);
     apiKeys.add(runtimeKey);
+    provider = createServer((req, res) => {
+      providerSaw.push({ url: req.url ?? '', headers: req.headers });
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
   });
-  afterAll(async () => s?.close());
+  afterAll(async () => {
+    await s?.close();
+    provider?.closeAllConnections();
+    await new Promise<void>((resolve) => (provider ? provider.close(() => resolve()) : resolve()));
+  });
 
   it('accepts canaries in every secret field, on create and update, and exercises every path', async () => {
     // ---- integrations with secrets, on create (one with an Idempotency-Key) ----
@@ -122,6 +139,10 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
       ],
       ['http-key', { provider: 'http', authMethod: 'api_key', config: { baseUrl: 'https://api.example.com' } }],
       ['http-pat', { provider: 'http', authMethod: 'pat', config: { baseUrl: 'https://api.example.com' } }],
+      [
+        'http-oauth1',
+        { provider: 'http', authMethod: 'oauth1', config: { baseUrl: providerUrl, consumerKey: 'oauth1-consumer' }, secrets: { consumerSecret: canary('oauth1.consumerSecret') }, networkAllowList: ['127.0.0.1'] },
+      ],
       ['pg', { provider: 'postgresql', authMethod: 'basic' }],
       ['sftp-kf', { provider: 'sftp', authMethod: 'key_file' }],
       ['ses', { provider: 'aws_ses', authMethod: 'custom' }],
@@ -155,6 +176,9 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
       },
     });
     expectStored.push({ kind: 'integration', uid: () => integrationUid['o2-pw']!, values: { clientSecret: o2 } });
+    const consumerSecret = canary('oauth1.consumerSecret.patch');
+    await expectStatus('patch http-oauth1 secret', 200, 'PATCH', '/v1/integrations/http-oauth1', { body: { secrets: { consumerSecret } } });
+    expectStored.push({ kind: 'integration', uid: () => integrationUid['http-oauth1']!, values: { consumerSecret } });
 
     // Validation errors that name fields: the values must never come back.
     const integrationErrors: [string, number, string, string, Record<string, unknown>][] = [
@@ -192,6 +216,7 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
       },
       { key: 'http-key', id: 'u-key', credentials: { type: 'api_key', apiKey: canary('api_key.apiKey') }, secretFields: ['apiKey'] },
       { key: 'http-pat', id: 'u-pat', credentials: { type: 'pat', token: canary('pat.token') }, secretFields: ['token'] },
+      { key: 'http-oauth1', id: 'u-o1', credentials: { type: 'oauth1', token: canary('oauth1.token'), tokenSecret: canary('oauth1.tokenSecret') }, secretFields: ['token', 'tokenSecret'] },
       { key: 'pg', id: 'u-basic', credentials: { type: 'basic', username: canary('basic.username'), password: canary('basic.password') }, secretFields: ['username', 'password'] },
       {
         key: 'sftp-kf',
@@ -240,7 +265,9 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
       await expectStatus(`patch connection ${c.key} mask`, 422, 'PATCH', path, { body: { credentials: { [c.secretFields.at(-1)!]: `__n8n_blank_value_${canary(`${c.key}.mask2`)}` } } });
       await expectStatus(`patch connection ${c.key} unknown field`, 422, 'PATCH', path, { body: { credentials: { bogus: canary(`${c.key}.bogus`) } } });
       await expectStatus(`patch connection ${c.key} non-string`, 422, 'PATCH', path, { body: { credentials: { [c.secretFields[0]!]: [canary(`${c.key}.array`)] } } });
-      await expectStatus(`patch connection ${c.key} oauth1`, 422, 'PATCH', path, { body: { credentials: { type: 'oauth1', token: canary(`${c.key}.oauth1.token`), tokenSecret: canary(`${c.key}.oauth1.secret`) } } });
+      if (c.credentials.type !== 'oauth1') {
+        await expectStatus(`patch connection ${c.key} oauth1`, 422, 'PATCH', path, { body: { credentials: { type: 'oauth1', token: canary(`${c.key}.oauth1.token`), tokenSecret: canary(`${c.key}.oauth1.secret`) } } });
+      }
       await expectStatus(`patch missing connection ${c.key}`, 404, 'PATCH', `${base}/missing-${c.id}`, { body: { credentials: rotated } });
       await expectStatus(`patch connection ${c.key} carry-forward`, 200, 'PATCH', path, { body: { metadata: { note: marker, step: 2 } } });
       const uid = connectionUid[c.key]!;
@@ -250,7 +277,7 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
     await expectStatus('null removes refreshToken', 200, 'PATCH', `/v1/integrations/gh/connections/u-oauth2-${marker}`, { body: { credentials: { refreshToken: null } } });
     expectStored.find((e) => e.uid() === connectionUid.gh)!.values = Object.fromEntries(Object.entries(expectStored.find((e) => e.uid() === connectionUid.gh)!.values).filter(([k]) => k !== 'refreshToken'));
     await expectStatus('null on required accessToken', 422, 'PATCH', `/v1/integrations/gh/connections/u-oauth2-${marker}`, { body: { credentials: { accessToken: null, refreshToken: canary('with.required.null') } } });
-    await expectStatus('oauth1 credentials (no provider offers them)', 422, 'POST', '/v1/integrations/http-key/connections', {
+    await expectStatus('oauth1 credentials on an api_key integration', 422, 'POST', '/v1/integrations/http-key/connections', {
       body: { id: 'u-oauth1', credentials: { type: 'oauth1', token: canary('oauth1.token'), tokenSecret: canary('oauth1.tokenSecret') } },
     });
     await expectStatus('wrong credential type for integration', 422, 'POST', '/v1/integrations/http-pat/connections', { body: { id: 'u-wrong', credentials: { type: 'api_key', apiKey: canary('wrong.type') } } });
@@ -319,6 +346,16 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
     await expectStatus('create webhook', 201, 'POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/canary', events: ['connection.updated'] } });
     await expectStatus('list webhooks', 200, 'GET', '/v1/webhooks');
     await expectStatus('metrics', 200, 'GET', '/metrics');
+
+    // ---- the proxy and the connection test sign with every OAuth 1.0a secret in hand ----
+    const o1 = `/v1/proxy/http-oauth1/u-o1/statuses/${marker}`;
+    await expectStatus('proxy oauth1 GET', 200, 'GET', `${o1}?q=${marker}+x&n=1`, { key: runtimeKey });
+    await expectStatus('proxy oauth1 form POST', 200, 'POST', o1, { raw: `status=${marker}&n=2`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await expectStatus('proxy oauth1 own oauth_ parameter', 400, 'GET', `${o1}?oauth_token=${canary('oauth1.forged')}`);
+    const tested = await expectStatus('test oauth1 connection', 200, 'POST', '/v1/integrations/http-oauth1/connections/u-o1/test');
+    expect(tested.body.ok, tested.text).toBe(true);
+    expect(providerSaw.length).toBe(3);
+    for (const seen of providerSaw) expect(seen.headers.authorization).toMatch(/^OAuth oauth_consumer_key="oauth1-consumer", /);
 
     // ---- deletes (with their error paths) ----
     await expectStatus('delete blocked by connections', 409, 'DELETE', '/v1/integrations/gh');
