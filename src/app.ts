@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { AuditGroupCommit } from './audit/audit-group-commit.js';
 import { AuditLog } from './audit/audit-log.js';
 import { bootstrapFirstTenant } from './bootstrap.js';
 import type { LatchkeyConfig } from './config.js';
@@ -80,6 +81,7 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
     // Refuses a root key that cannot unwrap the stored data keys, naming the key id needed.
     const keyring = await openKeyring(store, config, (m) => logger.warn(m));
     const audit = new AuditLog(store.engine, keyring.derivedKey('audit-chain'));
+    const auditCommit = new AuditGroupCommit(store.db, audit);
     const secrets = new SecretStore(keyring);
     const guard = new OutboundGuard({ allowPrivateNetworks: config.allowPrivateNetworks });
     const metrics = createMetrics({ version: VERSION, engine: store.engine });
@@ -105,6 +107,7 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
       secrets,
       catalog,
       audit,
+      auditCommit,
       guard,
       testTimeoutMs: config.testTimeoutMs,
       metrics,
@@ -141,6 +144,7 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
     const registry = new Registry(ALL_CONTRACTS, {
       store,
       audit,
+      auditCommit,
       idempotency: new IdempotencyStore(keyring),
       onInternalError: (key, error) => logger.error({ operation: key, err: error }, 'operation failed'),
     });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AuditGroupCommit } from '../audit/audit-group-commit.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { LatchkeyError, type FieldError, statusOf } from '../errors.js';
 import type { Store } from '../store/database.js';
@@ -14,10 +15,24 @@ export type Handler<C extends AnyContract> = (input: InputOf<C>, ctx: HandlerCon
 /** Runs before a command's transaction (outside it); its result reaches the handler as `ctx.prepared`. */
 export type Prepare<C extends AnyContract> = (input: InputOf<C>, ctx: PrepareContext) => Promise<unknown>;
 
+/** How a command's handler writes. */
+export interface BindOptions {
+  /**
+   * `'audit-only'`: the handler changes nothing in the database (its work is in `prepare`
+   * or elsewhere, e.g. minting a cached token), so it runs outside a transaction and its
+   * audit event is group-committed with those of concurrent calls. The caller still gets
+   * its result only once its event is committed (fail-closed). Such a contract must refuse
+   * `Idempotency-Key` (`http.idempotencyKey: false`): there is no transaction to store a
+   * replay in.
+   */
+  writes?: 'transaction' | 'audit-only';
+}
+
 interface Bound {
   contract: AnyContract;
   handler: Handler<AnyContract> | undefined;
   prepare: Prepare<AnyContract> | undefined;
+  writes: NonNullable<BindOptions['writes']>;
 }
 
 export interface ExecutionResult {
@@ -29,6 +44,8 @@ export interface ExecutionResult {
 export interface RegistryDeps {
   store: Store;
   audit: AuditLog;
+  /** Group-commits the audit events of `'audit-only'` commands. */
+  auditCommit: AuditGroupCommit;
   idempotency: IdempotencyStore;
   clock?: () => Date;
   /** Called when a handler or output check fails unexpectedly (never with secret values). */
@@ -60,21 +77,23 @@ export class Registry {
   constructor(contracts: readonly AnyContract[], private readonly deps: RegistryDeps) {
     for (const contract of contracts) {
       if (this.bound.has(contract.meta.key)) throw new Error(`contract ${contract.meta.key} is declared twice`);
-      this.bound.set(contract.meta.key, { contract, handler: undefined, prepare: undefined });
+      this.bound.set(contract.meta.key, { contract, handler: undefined, prepare: undefined, writes: 'transaction' });
     }
   }
 
   /**
    * Binds the handler of a contract. A command may also have a `prepare` step that runs
    * first, outside the transaction, for slow I/O whose result the handler then applies —
-   * so a 10-second connection test never holds the database's write lock.
+   * so a 10-second connection test never holds the database's write lock. See
+   * {@link BindOptions} for commands whose only write is their audit event.
    */
-  bind<C extends AnyContract>(contract: C, handler: Handler<C>, prepare?: Prepare<C>): this {
+  bind<C extends AnyContract>(contract: C, handler: Handler<C>, prepare?: Prepare<C>, options: BindOptions = {}): this {
     const entry = this.bound.get(contract.meta.key);
     if (!entry) throw new Error(`contract ${contract.meta.key} is not registered`);
     if (entry.handler) throw new Error(`contract ${contract.meta.key} already has a handler`);
     entry.handler = handler as unknown as Handler<AnyContract>;
     entry.prepare = prepare as unknown as Prepare<AnyContract> | undefined;
+    entry.writes = options.writes ?? 'transaction';
     return this;
   }
 
@@ -82,9 +101,12 @@ export class Registry {
   seal(): this {
     const problems: string[] = [];
     const routes = new Set<string>();
-    for (const { contract, handler } of this.bound.values()) {
+    for (const { contract, handler, writes } of this.bound.values()) {
       const key = contract.meta.key;
       if (!handler) problems.push(`${key} has no handler`);
+      if (writes === 'audit-only' && (contract.kind !== 'command' || contract.http.idempotencyKey !== false)) {
+        problems.push(`${key}: an audit-only binding needs a command that refuses Idempotency-Key`);
+      }
       if (!contract.policy || contract.policy.policies.length === 0) problems.push(`${key} declares no policy`);
       for (const path of [contract.http.path, ...(contract.http.aliases ?? [])]) {
         const route = `${contract.http.method} ${path.replace(/\{[^}]+\}/g, '{}')}`;
@@ -109,7 +131,7 @@ export class Registry {
     if (!this.sealed) throw new Error('registry used before seal()');
     const entry = this.bound.get(key);
     if (!entry?.handler) throw new LatchkeyError('not_found', `unknown operation ${key}`);
-    const { contract, handler, prepare } = entry;
+    const { contract, handler, prepare, writes } = entry;
     const principal = call.principal;
     if (!principal) throw new LatchkeyError('unauthenticated', 'an API key is required');
 
@@ -136,6 +158,7 @@ export class Registry {
         const output = await handler(parsed.data, { ...call, principal, db: this.deps.store.db, now, audit, afterCommit: (effect) => effect(), prepared });
         return { output: this.checkOutput(contract, output), replayed: false };
       }
+      if (writes === 'audit-only') return await this.runAuditOnly(contract, handler, prepare, parsed.data, call, principal, now, audit);
       return await this.runCommand(contract, handler, prepare, parsed.data, call, principal, now, audit);
     } catch (error) {
       if (contract.kind === 'command') {
@@ -188,6 +211,30 @@ export class Registry {
       if (idem) await idempotency.abandon(store.db, principal.tenantId, idem.key).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * A command whose only write is its audit event: prepare and handler run on the plain
+   * database handle, then the event joins the next group commit; the result is returned
+   * only after that commit (and effects run only then), so nothing leaves unaudited.
+   */
+  private async runAuditOnly(
+    contract: AnyContract,
+    handler: Handler<AnyContract>,
+    prepare: Prepare<AnyContract> | undefined,
+    input: unknown,
+    call: CallContext,
+    principal: Principal,
+    now: Date,
+    audit: AuditNote,
+  ): Promise<ExecutionResult> {
+    const { store } = this.deps;
+    const effects: Array<() => void> = [];
+    const prepared = prepare ? await prepare(input, { ...call, principal, db: store.db, now }) : undefined;
+    const output = this.checkOutput(contract, await handler(input, { ...call, principal, db: store.db, now, audit, afterCommit: (effect) => effects.push(effect), prepared }));
+    await this.deps.auditCommit.write(this.auditInput(contract, principal, call, now, audit, 'success', contract.http.successStatus ?? 200));
+    for (const effect of effects) effect();
+    return { output, replayed: false };
   }
 
   private checkOutput(contract: AnyContract, output: unknown): unknown {

@@ -1,4 +1,5 @@
 import { CreateApiKey, CreateTenant, ListApiKeys, ListTenants, RevokeApiKey } from '../contracts/access/access-contracts.js';
+import { WhoAmI } from '../contracts/access/principal-contract.js';
 import { ListAuditEvents, VerifyAuditChain } from '../contracts/audit/audit-contracts.js';
 import { GetKeyStatus, RotateDataKey, RotateRootKey } from '../contracts/keys/key-contracts.js';
 import { CreateConnection, DeleteConnection, GetConnection, ListConnections, UpdateConnection } from '../contracts/integrations/connection-contracts.js';
@@ -24,6 +25,7 @@ import {
 } from '../contracts/webhooks/webhook-contracts.js';
 import type { Registry } from '../contracts/registry.js';
 import { accessHandlers } from './access/access-handlers.js';
+import { whoAmIHandler } from './access/principal-handler.js';
 import { auditHandlers } from './audit-handlers.js';
 import { connectionHandlers } from './connections/connection-handlers.js';
 import { connectionTesting } from './connections/connection-testing.js';
@@ -70,7 +72,7 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
     .bind(DeleteWebhookEndpoint, webhooks.delete)
     .bind(ListWebhookDeliveries, webhooks.deliveries)
     .bind(VerifyIntegration, oauth.verify, oauth.prepareVerify)
-    .bind(MintConnectionToken, oauth.mint, oauth.prepareMint)
+    .bind(MintConnectionToken, oauth.mint, oauth.prepareMint, { writes: 'audit-only' })
     .bind(RefreshConnection, oauth.refresh, oauth.prepareRefresh)
     .bind(CreateConnectSession, oauth.createConnectSession)
     .bind(CreateApiKey, access.createApiKey)
@@ -78,6 +80,7 @@ export function bindHandlers(registry: Registry, services: Services, hooks: { on
     .bind(RevokeApiKey, access.revokeApiKey)
     .bind(CreateTenant, access.createTenant)
     .bind(ListTenants, access.listTenants)
+    .bind(WhoAmI, whoAmIHandler)
     .bind(ListAuditEvents, audit.list)
     .bind(VerifyAuditChain, audit.verify)
     .bind(GetKeyStatus, keys.status)

@@ -1,3 +1,4 @@
+import type { AuditGroupCommit } from '../audit/audit-group-commit.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { OutboundGuard } from '../net/outbound-guard.js';
@@ -16,6 +17,8 @@ export interface Services {
   secrets: SecretStore;
   catalog: ProviderCatalog;
   audit: AuditLog;
+  /** Audit writes shared by concurrent calls whose only write is their event (token mints, proxied calls). */
+  auditCommit: AuditGroupCommit;
   /** The operator-level outbound guard; integrations may widen it with their allow-list. */
   guard: OutboundGuard;
   testTimeoutMs: number;

@@ -9,7 +9,7 @@ import { type ProxyCaller, type ProxyConnection, applyCredentials, proxyBaseUrl,
 import { forwardedRequestHeaders, returnedResponseHeaders } from './proxy-headers.js';
 import { loadProxyRows } from './proxy-rows.js';
 import { type ProxyBody, formBodyToSign, isReplayable, readProxyBody } from './request-body.js';
-import { AuditGroupCommit } from './audit-group-commit.js';
+import type { AuditGroupCommit } from '../audit/audit-group-commit.js';
 import type { UpstreamAgents } from './upstream-agents.js';
 import { sendUpstream } from './upstream-request.js';
 
@@ -70,7 +70,7 @@ export class ProxyForwarder {
     private readonly agents: UpstreamAgents,
     private readonly opts: ProxyOptions,
   ) {
-    this.auditLog = new AuditGroupCommit(services.store.db, services.audit);
+    this.auditLog = services.auditCommit;
   }
 
   async forward(call: ProxyCall): Promise<ProxyResponse> {

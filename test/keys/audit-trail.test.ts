@@ -172,4 +172,26 @@ describe.each(engines)('audit writes are fail-closed (%s)', (engine) => {
     expect((await s.request('POST', '/v1/integrations', { body: githubIntegration('never-created') })).status).toBe(201);
     expect(await count('audit_events')).toBeGreaterThan(before.events);
   });
+
+  it('a token mint (audited by group commit, outside a transaction) whose event cannot be written hands out no token', async () => {
+    const token = 'gho_fail_closed_mint_canary_71d2';
+    expect((await s.request('POST', '/v1/integrations', { body: githubIntegration('mint-audit') })).status).toBe(201);
+    const created = await s.request('POST', '/v1/integrations/mint-audit/connections', { body: { id: 'c1', credentials: { type: 'oauth2', accessToken: token } } });
+    expect(created.status, created.text).toBe(201);
+    await breakAuditWrites();
+    try {
+      const minted = await Promise.all(Array.from({ length: 5 }, () => s.request('POST', '/v1/integrations/mint-audit/connections/c1/token', { body: {} })));
+      for (const m of minted) {
+        expect(m.status).toBe(500);
+        expect(m.text).not.toContain(token);
+      }
+    } finally {
+      await repairAuditWrites();
+    }
+    const again = await s.request('POST', '/v1/integrations/mint-audit/connections/c1/token', { body: {} });
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.accessToken).toBe(token);
+    const events = await s.lk.services.store.db.selectFrom('audit_events').select(['outcome']).where('action', '=', 'integrations.connection.token').execute();
+    expect(events.map((e) => e.outcome)).toContain('success');
+  });
 });

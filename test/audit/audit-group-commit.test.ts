@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditInput } from '../../src/audit/audit-log.js';
-import { AuditGroupCommit } from '../../src/proxy/audit-group-commit.js';
+import { AuditGroupCommit } from '../../src/audit/audit-group-commit.js';
 import type { Database } from '../../src/store/schema.js';
 import { type EngineName, type TestServer, startTestServer } from '../support/harness.js';
 import { postgresAvailable } from '../support/postgres.js';
@@ -57,6 +57,20 @@ describe.each(engines)('audit group commit (%s)', (engine) => {
       expect(verify.status, verify.text).toBe(200);
       expect(verify.body.ok).toBe(true);
     }
+  });
+
+  it('writes made in separate callbacks of one event-loop turn share a commit (a request that runs entirely in microtasks does not commit alone)', async () => {
+    transactions = 0;
+    // Each timer callback is like one socket read: with SQLite a request runs from it to its
+    // audit write in microtasks. Committing at once would give one transaction per callback.
+    const writes = await new Promise<Array<Promise<void>>>((resolve) => {
+      const started: Array<Promise<void>> = [];
+      for (let i = 0; i < 20; i++) setTimeout(() => started.push(writer.write(event('default', 3000 + i))), 0);
+      setTimeout(() => resolve(started), 0);
+    });
+    await Promise.all(writes);
+    expect(writes).toHaveLength(20);
+    expect(transactions).toBeLessThanOrEqual(2);
   });
 
   it('a lone write pays exactly one commit, at once', async () => {

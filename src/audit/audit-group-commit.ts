@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { AuditInput, AuditLog } from '../audit/audit-log.js';
+import type { AuditInput, AuditLog } from './audit-log.js';
 import { isRetryableTransactionError } from '../domain/db-errors.js';
 import type { Database } from '../store/schema.js';
 
@@ -48,12 +48,17 @@ export class AuditGroupCommit {
   write(event: AuditInput): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      if (!this.flushing) void this.drain();
+      if (this.flushing) return;
+      // Started on the next turn of the event loop, not now: with SQLite every query of a
+      // request runs in microtasks, so a request would otherwise run from its socket read to
+      // its own commit before the next request's read is even looked at (one commit each).
+      // Deferred, the commit takes every request that arrived in this turn.
+      this.flushing = true;
+      setImmediate(() => void this.drain());
     });
   }
 
   private async drain(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
