@@ -15,7 +15,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { authHeaders, call, createConnections, createIntegration, getConnection } from './lib/api.js';
-import { FLOOR_PREFIX } from './lib/floor-route.js';
+import { FLOOR_PREFIX, HOOKS_ONLY_PATH } from './lib/floor-route.js';
 import { bracketWithHello, helloRows, measureHello } from './lib/hello.js';
 import { type LoadResult, runLoad } from './lib/load.js';
 import { isMain, runMain } from './lib/main.js';
@@ -38,6 +38,8 @@ export interface ReadResults {
   unloaded: LoadResult | null;
   /** The bench-only what-if route (--floor). */
   floor: LoadResult | null;
+  /** The bench-only route on the same instance that does no work (--floor). */
+  hooksOnly: LoadResult | null;
 }
 
 export async function readOnce(engine: Engine, opts: BenchOptions): Promise<ReadResults> {
@@ -73,6 +75,7 @@ export async function readOnce(engine: Engine, opts: BenchOptions): Promise<Read
       unloaded = await runLoad({ ...base, connections: 1, durationS: opts.probeS, title: `connection read, 1 connection (${engine})` });
     }
     let floorResult: LoadResult | null = null;
+    let hooksOnly: LoadResult | null = null;
     if (floor) {
       const real = await call(server, 'GET', paths[0]!);
       const what = await call(server, 'GET', `${FLOOR_PREFIX}/${KEY}/connections/${ids[0]}`);
@@ -85,8 +88,10 @@ export async function readOnce(engine: Engine, opts: BenchOptions): Promise<Read
       if (opts.warmupS > 0) await runLoad({ url: server.url, server, requests: floorRequests, connections: opts.connections, durationS: opts.warmupS });
       process.stderr.write(`bench: ${engine}: what-if floor route ${opts.durationS}s @ ${opts.connections} connections…\n`);
       floorResult = await runLoad({ url: server.url, server, requests: floorRequests, connections: opts.connections, durationS: opts.durationS, title: `floor route (${engine})` });
+      process.stderr.write(`bench: ${engine}: hooks-only route ${opts.durationS}s @ ${opts.connections} connections…\n`);
+      hooksOnly = await runLoad({ url: server.url, server, requests: [{ method: 'GET', path: HOOKS_ONLY_PATH }], connections: opts.connections, durationS: opts.durationS, title: `hooks-only route (${engine})` });
     }
-    return { loaded, unloaded, floor: floorResult };
+    return { loaded, unloaded, floor: floorResult, hooksOnly };
   });
 }
 
@@ -118,6 +123,7 @@ export async function runConnectionRead(opts: BenchOptions): Promise<SectionResu
       raw['hello-record'] = record;
       rows.push(rowOf('what-if', '-', 'bare Fastify, GET /record (same body size)', record, b.helloThroughput, undefined, b.helloCpuUsPerReq));
       rows.push(rowOf('what-if', engine, 'same read, 1 joined stmt, no Kysely/zod', b.value.floor, b.helloThroughput, undefined, b.helloCpuUsPerReq));
+      if (b.value.hooksOnly) rows.push(rowOf('what-if', engine, 'same instance and hooks, no auth, no read', b.value.hooksOnly, b.helloThroughput, undefined, b.helloCpuUsPerReq));
     }
   }
   return { rows, raw };

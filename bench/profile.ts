@@ -3,7 +3,7 @@
  * starts V8's CPU profiler in the server (over IPC) for exactly the load window, and
  * prints self/inclusive time by package, file and function, per request.
  *
- *   node --import tsx bench/profile.ts [--op read|write] [--engine sqlite|postgres]
+ *   node --import tsx bench/profile.ts [--op read|write|mint] [--engine sqlite|postgres]
  *        [--duration 10] [--connections 50] [--dir /tmp/latchkey-profiles] [--top 30]
  *        [--mode v8|perf]
  *
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   if (mode !== 'v8' && mode !== 'perf') throw new Error('--mode must be v8 or perf');
   const engine = values.engine as Engine;
   const op = values.op;
-  if (op !== 'read' && op !== 'write') throw new Error('--op must be read or write');
+  if (op !== 'read' && op !== 'write' && op !== 'mint') throw new Error('--op must be read, write or mint');
   const durationS = Number(values.duration ?? process.env.BENCH_DURATION ?? 10);
   const connections = Number(values.connections);
   mkdirSync(values.dir, { recursive: true });
@@ -51,13 +51,14 @@ async function main(): Promise<number> {
 
   const result = await withServer('latchkey', engine, { nodeFlags }, async (server) => {
     let requests: LoadRequest[];
-    if (op === 'read') {
+    if (op === 'read' || op === 'mint') {
       const ids = Array.from({ length: Number(values.seed) }, (_, i) => `conn-${String(i).padStart(6, '0')}`);
       await createIntegration(server, 'bench-read');
       await createConnections(server, 'bench-read', ids);
-      const paths = ids.map((id) => `/v1/integrations/bench-read/connections/${id}`);
+      // A mint of the connection's cached (stored, unexpired) access token.
+      const paths = ids.map((id) => `/v1/integrations/bench-read/connections/${id}${op === 'mint' ? '/token' : ''}`);
       let next = 0;
-      requests = [{ method: 'GET', path: paths[0]!, headers: authHeaders(server), setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }];
+      requests = [{ method: op === 'mint' ? 'POST' : 'GET', path: paths[0]!, headers: authHeaders(server), setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length]! }) }];
     } else {
       await createIntegration(server, 'bench-write');
       let n = 0;

@@ -16,7 +16,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ import type { Keyring } from '../src/crypto/keyring.js';
 import { openOfflineSession } from '../src/keys/offline-session.js';
 import { reencryptAll } from '../src/keys/reencryption.js';
 import type { Store } from '../src/store/database.js';
+import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
 import { type LoadResult, runLoad } from './lib/load.js';
 import { isMain, runMain } from './lib/main.js';
 import { createBenchSchema, postgresReachable } from './lib/postgres.js';
@@ -163,9 +165,11 @@ async function prepare(engine: 'sqlite' | 'postgres', records: number): Promise<
 async function measureThroughput(config: LatchkeyConfig, batchSize: number): Promise<{ rows: number; seconds: number; perSecond: number; cpuUsPerRecord: number; perCpuSecond: number }> {
   const session = await openOfflineSession(config, () => undefined);
   try {
+    const profiler = process.env.BENCH_CPU_PROFILE ? await startMainThreadProfile() : null;
     const cpu = process.cpuUsage();
     const result = await reencryptAll(session.store, session.keyring, { batchSize, audit: session.audit });
     const used = process.cpuUsage(cpu);
+    if (profiler) await profiler.stop(process.env.BENCH_CPU_PROFILE!, result.processed);
     const cpuUsPerRecord = (used.user + used.system) / result.processed;
     return {
       rows: result.processed,
@@ -177,6 +181,22 @@ async function measureThroughput(config: LatchkeyConfig, batchSize: number): Pro
   } finally {
     await session.close();
   }
+}
+
+/** BENCH_CPU_PROFILE=FILE: a V8 CPU profile of this (the main) thread during the run, summarised per record. */
+async function startMainThreadProfile(): Promise<{ stop(file: string, records: number): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file, records) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      writeFileSync(file, JSON.stringify(profile));
+      process.stderr.write(`${formatSummary(summarizeProfile(file, records, 25))}\n`);
+    },
+  };
 }
 
 const envOf = (config: LatchkeyConfig): NodeJS.ProcessEnv => ({

@@ -8,6 +8,8 @@ import type { ConnectionTable } from '../../src/store/schema.js';
 
 /** The what-if route's URL prefix: `${FLOOR_PREFIX}/{key}/connections/{id}`. */
 export const FLOOR_PREFIX = '/bench-floor/integrations';
+/** A route on the same instance that answers the last record the floor route built: the hooks' cost alone. */
+export const HOOKS_ONLY_PATH = '/bench-floor/hooks-only';
 
 /**
  * A what-if route, registered only when a benchmark asks for it (BENCH_FLOOR=1, SQLite):
@@ -28,6 +30,8 @@ export function registerFloorRoute(lk: Latchkey, dbFile: string): () => void {
   );
   const authenticator = new Authenticator(lk.services.store);
   const catalog = lk.services.catalog;
+  let lastRecord: unknown = null;
+  lk.app.get(HOOKS_ONLY_PATH, async () => lastRecord);
   lk.app.get<{ Params: { key: string; id: string } }>(`${FLOOR_PREFIX}/:key/connections/:id`, async (request, reply) => {
     const token = presentedKey(request.headers);
     const principal = token ? await authenticator.authenticate(token) : null;
@@ -38,6 +42,7 @@ export function registerFloorRoute(lk: Latchkey, dbFile: string): () => void {
     const names = new Set(row.secret_names ? row.secret_names.split(',') : []);
     const record = toConnectionRecord(row, names, catalog, new Date());
     reply.header('etag', `"${record.version}"`);
+    lastRecord = record;
     return record;
   });
   return () => raw.close();
