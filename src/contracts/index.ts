@@ -1,4 +1,5 @@
 import { CreateApiKey, CreateTenant, ListApiKeys, ListTenants, RevokeApiKey } from './access/access-contracts.js';
+import { WhoAmI } from './access/principal-contract.js';
 import { ListAuditEvents, VerifyAuditChain } from './audit/audit-contracts.js';
 import { GetKeyStatus, RotateDataKey, RotateRootKey } from './keys/key-contracts.js';
 import type { AnyContract } from './define.js';
@@ -50,6 +51,7 @@ export const ALL_CONTRACTS: readonly AnyContract[] = [
   RevokeApiKey,
   CreateTenant,
   ListTenants,
+  WhoAmI,
   ListAuditEvents,
   VerifyAuditChain,
   GetKeyStatus,

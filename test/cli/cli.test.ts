@@ -165,6 +165,17 @@ describe('latchkey CLI against a running server', () => {
     expect(usage.code).toBe(2);
   });
 
+  it('answers who am I with the generated `access principal whoami`, never printing the key', async () => {
+    const [table, asJson] = await Promise.all([cli(['access', 'principal', 'whoami']), cli(['access', 'principal', 'whoami', '--json'])]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^role\s+admin$/m);
+    expect(table.stdout).toMatch(/^tenant\.isPlatform\s+true$/m);
+    const me = json(asJson);
+    expect(me).toMatchObject({ role: 'admin', tenant: { id: 'default' }, policies: [] });
+    expect(me.grants).toEqual(expect.arrayContaining(['platform.access.manage', 'platform.self.read', 'platform.tenant.manage']));
+    expect(table.stdout + asJson.stdout).not.toContain(BOOTSTRAP_KEY);
+  });
+
   it('creates a tenant and prints a completion script', async () => {
     const [tenant, bash] = await Promise.all([cli(['tenant', 'create', 'Acme', '--json']), cli(['completion', 'bash'])]);
     const created = json(tenant);

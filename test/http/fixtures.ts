@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import type { AnyContract } from '../../src/contracts/define.js';
 import { ALL_CONTRACTS } from '../../src/contracts/index.js';
-import { rolePolicies } from '../../src/contracts/policies.js';
+import { grantsOf } from '../../src/contracts/policies.js';
 import { type TestResponse, type TestServer, githubIntegration } from '../support/harness.js';
 
 /** A call to one contract: path parameters, query string, JSON body and header fields. */
@@ -65,7 +65,8 @@ export async function createKey(s: TestServer, adminKey: string, body: Record<st
 
 /** A key of `adminKey`'s tenant holding every policy `contract` needs: the admin key, or an admin key with the missing grants added explicitly. */
 export async function keyHolding(s: TestServer, adminKey: string, contract: AnyContract): Promise<string> {
-  const missing = contract.policy.policies.map((p) => p.key).filter((key) => !rolePolicies('admin').includes(key) && key !== 'platform.tenant.manage');
+  const admin = grantsOf('admin', [], false);
+  const missing = contract.policy.policies.map((p) => p.key).filter((key) => !admin.has(key) && key !== 'platform.tenant.manage');
   if (missing.length === 0) return adminKey;
   return (await createKey(s, adminKey, { role: 'admin', policies: missing })).key;
 }
@@ -173,6 +174,7 @@ export const FIXTURES: Record<string, Fixture> = {
   'access.apiKey.revoke': async ({ s, adminKey }) => ({ params: { id: (await createKey(s, adminKey, { role: 'viewer' })).id } }),
   'access.tenant.create': async () => ({ body: { name: unique('tenant') } }),
   'access.tenant.list': async () => ({ query: { limit: '10' } }),
+  'access.principal.whoami': async () => ({}),
   'audit.event.list': async () => ({ query: { limit: '10', outcome: 'success' } }),
   'audit.chain.verify': async () => ({ body: {} }),
   'keys.keyring.get': async () => ({}),

@@ -349,11 +349,17 @@ describe.skipIf(!runnable)('Studio in a real browser', () => {
   });
 
   it('shows a viewer only what its role allows: no API keys, no create, read-only forms', async () => {
-    const viewerKey = await server.newKey('viewer');
+    const created = await api('POST', '/v1/api-keys', { name: 'Studio viewer', role: 'viewer' });
+    expect(created.status, created.text).toBe(201);
+    const viewerKey: string = created.body.key;
+    /** Refusals audited for the viewer's key: role detection asks GET /v1/me and tries nothing it might not hold. */
+    const denials = async () => (await api('GET', `/v1/audit-events?outcome=denied&actorKeyId=${created.body.apiKey.id}`)).body.data as unknown[];
     await page.getByLabel('API key').fill(viewerKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('role').waitFor(); // back on the page it was signed out from
     expect(await page.getByTestId('role').textContent()).toBe('viewer');
+    expect(await page.getByText('Studio viewer').count()).toBeGreaterThan(0); // the key's name, from GET /v1/me
+    expect(await denials()).toEqual([]);
     expect(await page.locator('[data-action="test"]').count()).toBe(0);
     await nav('Integrations');
     const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
@@ -363,6 +369,7 @@ describe.skipIf(!runnable)('Studio in a real browser', () => {
     expect(await page.getByLabel('Display name').isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Save changes' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    expect(await denials()).toEqual([]);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   });

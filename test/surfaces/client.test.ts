@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import type { AnyContract } from '../../src/contracts/define.js';
 import { ALL_CONTRACTS } from '../../src/contracts/index.js';
 import { GetIntegration, ListIntegrations } from '../../src/contracts/integrations/integration-contracts.js';
+import { grantsOf } from '../../src/contracts/policies.js';
 import { type FetchLike, Latchkey, LatchkeyProblem, OPERATIONS, methodNameOf, toHttpRequest } from '../../src/surfaces/client/index.js';
 import { type ContractCall, createConnection, createIntegration, fixtureFor, unique } from '../http/fixtures.js';
 import { type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
@@ -95,6 +96,32 @@ describe('typed client (latchkey/client) against a running server', () => {
     for (const secret of ['gh-client-secret-value-1', 'gho_fixture_access', 'ghr_fixture_refresh', 'gho_new_access', 'gho_unsaved_access']) {
       expect(text).not.toContain(secret);
     }
+  });
+
+  it('whoAmI() answers any key with itself, its tenant and grants, never the key, and costs no denied audit event', async () => {
+    const created = await lk.createApiKey({ name: 'who-am-i viewer', role: 'viewer', policies: ['platform.connection.manage'], workspaceId: 'ws-who' });
+    const viewer = new Latchkey({ baseUrl, apiKey: created.key });
+    const me = await viewer.whoAmI();
+    expect(me).toMatchObject({
+      key: { id: created.apiKey.id, name: 'who-am-i viewer', prefix: created.apiKey.prefix, expiresAt: null },
+      tenant: { id: 'default', isPlatform: true },
+      role: 'viewer',
+      userId: null,
+      workspaceId: 'ws-who',
+      policies: ['platform.connection.manage'],
+    });
+    expect(me.grants).toEqual([...grantsOf('viewer', ['platform.connection.manage'], true)].sort());
+    expect(me.grants).toContain('platform.self.read');
+    expectTypeOf(me.role).toEqualTypeOf<'admin' | 'operator' | 'runtime' | 'viewer'>();
+    expect(JSON.stringify(me)).not.toContain(created.key);
+    const runtime = await new Latchkey({ baseUrl, apiKey: await s.newKey('runtime') }).whoAmI();
+    expect(runtime.role).toBe('runtime');
+    expect(runtime.grants).toEqual(['platform.connection.read', 'platform.connection.use', 'platform.self.read']);
+
+    const denied = await lk.listAuditEvents({ outcome: 'denied', actorKeyId: created.apiKey.id, limit: 200 });
+    expect(denied.data).toEqual([]);
+    await lk.revokeApiKey({ id: created.apiKey.id });
+    await problemOf(viewer.whoAmI(), 401, 'unauthenticated');
   });
 
   it('runs any operation by key with call(), and by contract with types', async () => {

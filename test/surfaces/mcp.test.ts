@@ -71,6 +71,20 @@ describe('MCP server', () => {
     expect(tools.find((t) => t.name === 'integrations_integration_delete')!.annotations?.destructiveHint).toBe(true);
   });
 
+  it('offers who-am-i to any key', async () => {
+    const viewer = await connect(await s.newKey('viewer'));
+    try {
+      const me = await call(viewer, 'access_principal_whoami');
+      expect(me.isError).toBe(false);
+      expect(me.body).toMatchObject({ role: 'viewer', tenant: { id: 'default' } });
+      expect(me.body.grants).toContain('platform.integration.read');
+      const { tools } = await viewer.listTools();
+      expect(tools.some((t) => t.name === 'access_principal_whoami')).toBe(true);
+    } finally {
+      await viewer.close();
+    }
+  });
+
   it('runs a write tool and a read tool through the registry; secrets come back only as hasSecrets', async () => {
     const created = await call(admin, 'integrations_integration_create', githubIntegration('gh-mcp', CANARY));
     expect(created.isError).toBe(false);

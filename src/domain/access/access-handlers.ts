@@ -3,7 +3,7 @@ import type { ApiKeyRecord } from '../../contracts/access/access-contracts.js';
 import type { CreateApiKey, CreateTenant, ListApiKeys, ListTenants, RevokeApiKey } from '../../contracts/access/access-contracts.js';
 import type { HandlerContext } from '../../contracts/context.js';
 import type { InputOf } from '../../contracts/define.js';
-import { type PolicyKey, type Role, grantsOf } from '../../contracts/policies.js';
+import { type GrantablePolicyKey, type PolicyKey, type Role, grantsOf } from '../../contracts/policies.js';
 import { generateApiKey, hashApiKey } from '../../crypto/api-key-token.js';
 import { LatchkeyError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
@@ -17,7 +17,7 @@ export function toApiKeyRecord(row: ApiKeyTable): z.input<typeof ApiKeyRecord> {
     id: row.id,
     name: row.name,
     role: row.role as Role,
-    policies: JSON.parse(row.policies) as PolicyKey[],
+    policies: JSON.parse(row.policies) as GrantablePolicyKey[],
     userId: row.user_id,
     workspaceId: row.workspace_id,
     prefix: row.key_prefix,

@@ -6,6 +6,7 @@
  * `ALL_CONTRACTS` has its method). Two contracts with one export name do not compile.
  */
 export * from '../../contracts/access/access-contracts.js';
+export * from '../../contracts/access/principal-contract.js';
 export * from '../../contracts/audit/audit-contracts.js';
 export * from '../../contracts/integrations/connection-contracts.js';
 export * from '../../contracts/integrations/integration-contracts.js';

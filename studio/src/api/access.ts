@@ -1,46 +1,23 @@
-import { type PolicyKey, ROLES, type Role, rolePolicies } from '../../../src/contracts/policies.js';
-import { type Latchkey, LatchkeyProblem } from '../../../src/surfaces/client/index.js';
+import { type PolicyKey, ROLES, type Role } from '../../../src/contracts/policies.js';
+import type { Latchkey } from '../../../src/surfaces/client/index.js';
 
-/** What the signed-in key may do, as far as the Studio can tell; the API decides anyway. */
+/** What the signed-in key may do, as the server reports it; the API decides every call anyway. */
 export interface Access {
   role: Role;
+  /** Every policy the key holds (role bundle, explicit grants, and those every key holds). */
   policies: PolicyKey[];
-  /** Id of the signed-in key, when the key may list keys (admins). */
   keyId: string | null;
   keyName: string | null;
 }
 
-/** The probe's answer, or null when the key is not allowed (403); anything else throws. */
-const allowed = async <T>(probe: Promise<T>): Promise<T | null> => {
-  try {
-    return await probe;
-  } catch (error) {
-    if (error instanceof LatchkeyProblem && error.status === 403) return null;
-    throw error;
-  }
-};
-
 /**
- * Finds out what a key may do. There is no "who am I" operation, so this asks the cheapest
- * questions in order: a key that may list API keys finds its own record (role and explicit
- * grants); any other key is classified by which read operations answer. Throws the
- * problem of an invalid key (401) as is.
+ * Asks the server who the key is (`GET /v1/me`). Every valid key may ask, so signing in
+ * no longer tries operations the key might not hold, and leaves no `denied` audit events
+ * behind. Throws the problem of an invalid key (401) as is.
  */
-export async function probeAccess(lk: Latchkey, apiKey: string): Promise<Access> {
-  const page = await allowed(lk.listApiKeys({ limit: 200 }));
-  if (page) {
-    const own = page.data.find((k) => !k.revokedAt && apiKey.startsWith(k.prefix));
-    const role = own?.role ?? 'admin';
-    return {
-      role,
-      policies: [...new Set<PolicyKey>([...rolePolicies(role), ...(own?.policies ?? [])])],
-      keyId: own?.id ?? null,
-      keyName: own?.name ?? null,
-    };
-  }
-  const [integrations, audit] = (await Promise.all([allowed(lk.listIntegrations({ limit: 1 })), allowed(lk.listAuditEvents({ limit: 1 }))])).map((r) => r !== null);
-  const role: Role = integrations ? (audit ? 'viewer' : 'operator') : audit ? 'viewer' : 'runtime';
-  return { role, policies: [...rolePolicies(role)], keyId: null, keyName: null };
+export async function probeAccess(lk: Latchkey): Promise<Access> {
+  const me = await lk.whoAmI();
+  return { role: me.role, policies: me.grants, keyId: me.key.id, keyName: me.key.name };
 }
 
 export function parseAccess(text: string | null): Access | null {

@@ -1,5 +1,5 @@
 import { type FormEvent, useRef, useState } from 'react';
-import { POLICY_KEYS, ROLES, rolePolicies, type PolicyKey, type Role } from '../../../src/contracts/policies.js';
+import { POLICY_KEYS, ROLES, rolePolicies, type GrantablePolicyKey, type Role } from '../../../src/contracts/policies.js';
 import { NO_ERRORS, fieldErrorsOf, messageOf } from '../api/problems.js';
 import { useStudio } from '../api/studio-context.js';
 import type { ApiKey } from '../api/types.js';
@@ -165,7 +165,7 @@ function CreateKeyForm({ onCreated, onCancel }: { onCreated: (r: { key: string; 
   const formRef = useRef<HTMLFormElement>(null);
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('runtime');
-  const [extra, setExtra] = useState<PolicyKey[]>([]);
+  const [extra, setExtra] = useState<GrantablePolicyKey[]>([]);
   const [userId, setUserId] = useState('');
   const [workspaceId, setWorkspaceId] = useState('');
   const [expiresAt, setExpiresAt] = useState('');

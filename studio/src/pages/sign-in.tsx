@@ -27,7 +27,7 @@ export function SignInPage({ onSignedIn, note }: { onSignedIn: (apiKey: string, 
     setBusy(true);
     setError(null);
     try {
-      const access = await probeAccess(clientFor(apiKey), apiKey);
+      const access = await probeAccess(clientFor(apiKey));
       storeSession(apiKey, JSON.stringify(access));
       if (input.current) input.current.value = '';
       onSignedIn(apiKey, access);
