@@ -1,14 +1,16 @@
 /**
- * `npm run contracts:check`: compares the registry with the committed snapshot
- * (contracts/snapshot.json) and exits 1 when a stable contract changed in a breaking way
- * without a major version bump. Changes of other contracts are reported, not refused.
+ * `npm run contracts:check`: compares the registry and the streaming operations with the
+ * committed snapshot (contracts/snapshot.json) and exits 1 when a stable contract changed
+ * in a breaking way without a major version bump (what counts as breaking: see
+ * src/surfaces/governance/compare.ts; e.g. an input field no longer read from its header,
+ * or a POST that stops honouring Idempotency-Key). Changes of other contracts are reported, not refused.
  * `npm run contracts:snapshot` (`--write`) records the current registry as the snapshot.
  * `--snapshot <file>` reads another snapshot (for tests).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_CONTRACTS } from '../src/contracts/index.js';
+import { ALL_CONTRACTS, STREAMING_CONTRACTS } from '../src/contracts/index.js';
 import { compareSnapshots, formatReport, parseSnapshot, serializeSnapshot, snapshotOf } from '../src/surfaces/governance/index.js';
 
 export const SNAPSHOT_FILE = resolve(fileURLToPath(new URL('..', import.meta.url)), 'contracts/snapshot.json');
@@ -16,14 +18,14 @@ export const SNAPSHOT_FILE = resolve(fileURLToPath(new URL('..', import.meta.url
 function main(args: string[]): number {
   const at = args.indexOf('--snapshot');
   const file = at >= 0 && args[at + 1] ? resolve(args[at + 1]!) : SNAPSHOT_FILE;
-  const current = snapshotOf(ALL_CONTRACTS);
+  const current = snapshotOf(ALL_CONTRACTS, STREAMING_CONTRACTS);
   if (args.includes('--write')) {
     const previous = existsSync(file) ? parseSnapshot(readFileSync(file, 'utf8')) : { contracts: {} };
     const report = compareSnapshots(previous, current);
     console.log(formatReport(report, previous, current));
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, serializeSnapshot(current));
-    console.log(`\nwrote ${Object.keys(current.contracts).length} contracts to ${file}`);
+    console.log(`\nwrote ${Object.keys(current.contracts).length} contracts and ${Object.keys(current.streaming ?? {}).length} streaming operation(s) to ${file}`);
     if (report.violations.length > 0) console.log('note: the snapshot now accepts the breaking changes above; make sure the versions say so');
     return 0;
   }

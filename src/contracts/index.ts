@@ -16,6 +16,7 @@ import {
 import { GetProvider, ListProviders } from './integrations/provider-contracts.js';
 import { TestConnection, TestCredentials } from './integrations/test-contracts.js';
 import { RevealConnection } from './integrations/reveal-contract.js';
+import { ProxyRequest, type StreamingContract } from './integrations/proxy-contract.js';
 import {
   CreateWebhookEndpoint,
   DeleteWebhookEndpoint,
@@ -65,3 +66,11 @@ export const ALL_CONTRACTS: readonly AnyContract[] = [
   DeleteWebhookEndpoint,
   ListWebhookDeliveries,
 ] as unknown as readonly AnyContract[];
+
+/**
+ * Operations that stream bytes instead of JSON (the proxy). They cannot run through the
+ * registry's JSON pipeline, so they are served by their own routes; the surfaces that can
+ * carry a stream are still derived from these declarations (OpenAPI, the contract
+ * snapshot).
+ */
+export const STREAMING_CONTRACTS: readonly StreamingContract[] = [ProxyRequest];

@@ -10,9 +10,11 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AnyContract, Stability } from '../../src/contracts/define.js';
-import { ALL_CONTRACTS } from '../../src/contracts/index.js';
+import { ALL_CONTRACTS, STREAMING_CONTRACTS } from '../../src/contracts/index.js';
+import { ProxyRequest, type StreamingContract } from '../../src/contracts/integrations/proxy-contract.js';
 import { CreateIntegration, GetIntegration, ListIntegrations } from '../../src/contracts/integrations/integration-contracts.js';
 import { IntegrationRecord } from '../../src/contracts/integrations/records.js';
+import { RevealConnection } from '../../src/contracts/integrations/reveal-contract.js';
 import { policy } from '../../src/contracts/policies.js';
 import {
   type ComparisonReport,
@@ -102,6 +104,30 @@ const BREAKING: { name: string; base: AnyContract; change: Parameters<typeof var
   { name: 'changed HTTP path', base: GetIntegration, change: { http: { path: '/v2/integrations/{key}' } }, expect: /http\.path: HTTP path changed/ },
   { name: 'removed query parameter', base: ListIntegrations, change: { http: { query: ['limit', 'cursor'] } }, expect: /http\.query: query parameter enabled removed/ },
   {
+    name: 'input field no longer read from its header',
+    base: RevealConnection,
+    change: { http: { headers: {} } },
+    expect: /http\.headers: input field reason is no longer read from the x-reveal-reason header/,
+  },
+  {
+    name: 'input field moved to another header',
+    base: RevealConnection,
+    change: { http: { headers: { reason: 'X-Audit-Reason' } } },
+    expect: /http\.headers: input field reason moved from the x-reveal-reason header to x-audit-reason/,
+  },
+  {
+    name: 'existing input field now read from a header',
+    base: CreateIntegration,
+    change: { http: { headers: { description: 'X-Description' } } },
+    expect: /http\.headers: input field description is now read from the x-description header, no longer from the body or query/,
+  },
+  {
+    name: 'Idempotency-Key no longer honoured',
+    base: CreateIntegration,
+    change: { http: { idempotencyKey: false } },
+    expect: /http\.idempotencyKey: no longer honours Idempotency-Key/,
+  },
+  {
     name: 'new required policy',
     base: GetIntegration,
     change: { policies: [policy('platform.integration.read'), policy('platform.audit.read')] },
@@ -112,8 +138,9 @@ const BREAKING: { name: string; base: AnyContract; change: Parameters<typeof var
 describe('contract governance', () => {
   it('the committed snapshot (contracts/snapshot.json) matches the registry: run `npm run contracts:snapshot`', () => {
     const committed = readFileSync(new URL('../../contracts/snapshot.json', import.meta.url), 'utf8');
-    expect(committed).toBe(serializeSnapshot(snapshotOf(ALL_CONTRACTS)));
+    expect(committed).toBe(serializeSnapshot(snapshotOf(ALL_CONTRACTS, STREAMING_CONTRACTS)));
     expect(Object.keys(parseSnapshot(committed).contracts).sort()).toEqual(ALL_CONTRACTS.map((c) => c.meta.key).sort());
+    expect(Object.keys(parseSnapshot(committed).streaming ?? {}).sort()).toEqual(STREAMING_CONTRACTS.map((c) => c.meta.key).sort());
   });
 
   it('CHANGELOG.md names every operation of the registry', () => {
@@ -171,6 +198,53 @@ describe('contract governance', () => {
         'compatible http.aliases: HTTP alias /v1/integration-definitions added',
       ]),
     );
+  });
+
+  it('records header fields and Idempotency-Key in the snapshot; a header for a new field and honouring the key are compatible', () => {
+    const snapshot = snapshotOf(ALL_CONTRACTS).contracts;
+    expect(snapshot['integrations.connection.reveal']!.http).toMatchObject({ headers: { reason: 'x-reveal-reason' }, idempotencyKey: false });
+    expect(snapshot['integrations.integration.create']!.http).toMatchObject({ headers: {}, idempotencyKey: true });
+    expect(snapshot['integrations.integration.get']!.http.idempotencyKey).toBe(false);
+
+    const refusing = variant(CreateIntegration, { http: { idempotencyKey: false } });
+    const withHeader = variant(CreateIntegration, { input: CreateInput.extend({ note: z.string().optional() }), http: { headers: { note: 'X-Note' } } });
+    const report = compare([stable(refusing)], [stable(withHeader, '1.1.0')]);
+    expect(report.violations, messages(report).join('\n')).toEqual([]);
+    expect(messages(report)).toEqual(
+      expect.arrayContaining(['compatible http.idempotencyKey: now honours Idempotency-Key', 'compatible http.headers: new input header x-note (field note)', 'compatible input.note: new optional input field']),
+    );
+    // Header names are case-insensitive in HTTP: only the spelling changed, nothing to report.
+    const respelled = variant(RevealConnection, { http: { headers: { reason: 'x-REVEAL-reason' } } });
+    expect(compare([stable(RevealConnection)], [stable(respelled)]).changes).toEqual([]);
+  });
+
+  it('compares header fields and Idempotency-Key only when both snapshots recorded them (older snapshots did not)', () => {
+    const before = snapshotOf([stable(RevealConnection)]);
+    const after = snapshotOf([stable(variant(RevealConnection, { http: { headers: {} } }))]);
+    after.contracts['integrations.connection.reveal']!.http.idempotencyKey = true;
+    delete before.contracts['integrations.connection.reveal']!.http.headers;
+    delete before.contracts['integrations.connection.reveal']!.http.idempotencyKey;
+    expect(compareSnapshots(before, after).changes).toEqual([]);
+  });
+
+  it('governs the streaming operations too: a method no longer forwarded or a new policy breaks a stable proxy', () => {
+    const streaming = (c: StreamingContract, change: { version?: string; stability?: 'stable' | 'beta'; methods?: StreamingContract['http']['methods']; policies?: StreamingContract['policy']['policies'] }): StreamingContract => ({
+      ...c,
+      meta: { ...c.meta, version: change.version ?? c.meta.version, stability: change.stability ?? c.meta.stability },
+      http: { ...c.http, methods: change.methods ?? c.http.methods },
+      policy: { ...c.policy, policies: change.policies ?? c.policy.policies },
+    });
+    const judge = (before: StreamingContract[], after: StreamingContract[]) => compareSnapshots(snapshotOf([], before), snapshotOf([], after));
+    const stableProxy = streaming(ProxyRequest, { stability: 'stable' });
+    const noOptions = judge([stableProxy], [streaming(stableProxy, { version: '1.1.0', methods: ProxyRequest.http.methods.filter((m) => m !== 'OPTIONS') })]);
+    expect(noOptions.violations[0]!.changes.map((c) => `${c.path}: ${c.message}`)).toEqual(['http.methods: no longer forwards OPTIONS']);
+    const stricter = judge([stableProxy], [streaming(stableProxy, { version: '1.1.0', policies: [...ProxyRequest.policy.policies, policy('platform.audit.read')] })]);
+    expect(stricter.violations[0]!.message).toMatch(/integrations\.proxy is stable at 1\.0\.0: 1 breaking change/);
+    expect(judge([stableProxy], [streaming(stableProxy, { version: '2.0.0', methods: ['GET'] })]).violations).toEqual([]);
+    expect(judge([stableProxy], []).violations[0]!.message).toMatch(/was stable and is removed/);
+    expect(messages(judge([], [ProxyRequest]))).toEqual(['compatible integrations.proxy: new experimental operation GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS /v1/proxy/{key}/{id}/{path} (streaming)']);
+    // A snapshot from before streaming operations were recorded reports the proxy as new, never as a violation.
+    expect(compareSnapshots(snapshotOf(ALL_CONTRACTS), snapshotOf(ALL_CONTRACTS, STREAMING_CONTRACTS)).violations).toEqual([]);
   });
 
   it('refuses removing a stable operation, allows removing a deprecated one, reports new ones', () => {
@@ -261,10 +335,24 @@ describe('contract governance', () => {
       expect(result.stderr).toContain('output.legacyName: removed output field');
       expect(result.stderr).toContain('contracts:check failed');
 
+      // The snapshot says a stable contract honoured Idempotency-Key and read a header it no longer does.
+      const replay: RegistrySnapshot = snapshotOf(ALL_CONTRACTS);
+      const create = replay.contracts['integrations.integration.create']!;
+      create.stability = 'stable';
+      create.http.headers = { ...create.http.headers, note: 'x-note' };
+      const reveal = replay.contracts['integrations.connection.reveal']!;
+      reveal.stability = 'stable';
+      reveal.http.idempotencyKey = true;
+      writeFileSync(file, serializeSnapshot(replay));
+      const binding = await script('--snapshot', file);
+      expect(binding.code).toBe(1);
+      expect(binding.stderr).toContain('http.headers: input field note is no longer read from the x-note header');
+      expect(binding.stderr).toContain('http.idempotencyKey: no longer honours Idempotency-Key');
+
       const written = join(dir, 'written.json');
       const write = await script('--write', '--snapshot', written);
       expect(write.code).toBe(0);
-      expect(readFileSync(written, 'utf8')).toBe(serializeSnapshot(snapshotOf(ALL_CONTRACTS)));
+      expect(readFileSync(written, 'utf8')).toBe(serializeSnapshot(snapshotOf(ALL_CONTRACTS, STREAMING_CONTRACTS)));
     });
   });
 });
