@@ -1,12 +1,12 @@
 /**
- * `npm run docs`: writes docs/reference/ from the contracts — one page per operation and
- * the README index — and deletes pages no contract generates any more.
+ * `npm run docs`: writes docs/reference/ from the contracts — one page per operation (the
+ * registry's and the streaming ones) and the README index — and deletes pages no contract generates any more.
  * `npm run docs -- --check` writes nothing and exits 1 when the committed files differ.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALL_CONTRACTS } from '../src/contracts/index.js';
+import { ALL_CONTRACTS, STREAMING_CONTRACTS } from '../src/contracts/index.js';
 import { hasDrift, referenceDrift, renderReference } from '../src/surfaces/docs/index.js';
 
 export const REFERENCE_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)), 'docs/reference');
@@ -23,7 +23,7 @@ export function readReference(dir: string): Map<string, string> {
 }
 
 function main(args: string[]): number {
-  const generated = renderReference(ALL_CONTRACTS);
+  const generated = renderReference(ALL_CONTRACTS, STREAMING_CONTRACTS);
   const drift = referenceDrift(readReference(REFERENCE_DIR), generated);
   if (args.includes('--check')) {
     if (!hasDrift(drift)) {

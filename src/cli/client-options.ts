@@ -5,11 +5,12 @@ import { UsageError } from './exit-codes.js';
 /** Options of every command that talks to a running server. */
 export const CLIENT_OPTION_NAMES = ['url', 'api-key', 'json', 'debug'] as const;
 
-export function addClientOptions(command: Command): Command {
+/** `json`: what `--json` does for this command, when it is not printing the output as JSON. */
+export function addClientOptions(command: Command, help: { json?: string } = {}): Command {
   return command
     .addOption(new Option('--url <url>', 'server base URL').env('LATCHKEY_URL'))
     .addOption(new Option('--api-key <key>', 'API key (prefer the environment variable: flags land in shell history)').env('LATCHKEY_API_KEY'))
-    .addOption(new Option('--json', 'print the raw JSON output (for scripts)'))
+    .addOption(new Option('--json', help.json ?? 'print the raw JSON output (for scripts)'))
     .addOption(new Option('--debug', 'print each request\'s method, URL, status and request id to stderr (never bodies or headers)'));
 }
 

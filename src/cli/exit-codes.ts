@@ -20,6 +20,8 @@ export const EXIT = {
   server: 7,
   /** The server could not be reached. */
   network: 8,
+  /** `latchkey proxy`: the provider answered 4xx or 5xx (relayed by Latchkey; its body is on stdout). */
+  upstream: 9,
 } as const;
 
 export const EXIT_CODES_HELP = `Exit codes:
@@ -31,7 +33,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   5  conflict or stale If-Match (409, 412)
   6  rate limited (429)
   7  server error (5xx)
-  8  network error (server unreachable)`;
+  8  network error (server unreachable)
+  9  latchkey proxy: the provider answered 4xx or 5xx (its body is on stdout)`;
 
 /** A mistake on the command line; exits with 2 and its message (which never holds a secret value). */
 export class UsageError extends Error {

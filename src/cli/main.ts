@@ -7,6 +7,7 @@ import { addCompletionCommand } from './commands/completion.js';
 import { addInitCommands } from './commands/init.js';
 import { addKeysCommands } from './commands/keys.js';
 import { addMcpCommand } from './commands/mcp.js';
+import { addProxyCommand } from './commands/proxy.js';
 import { addServeCommand } from './commands/serve.js';
 import { addTenantCommands } from './commands/tenant.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.js';
@@ -19,6 +20,9 @@ Operations against a running server (one command per operation, from its contrac
       --display-name "GitHub" --config clientId=Iv1.abc --secret clientSecret=@secret.txt
   latchkey integrations integration list --json
   latchkey integrations connection get github-prod user-42
+  latchkey access principal whoami
+A provider's API through the proxy (credentials injected by the server, body to stdout):
+  latchkey proxy github-prod user-42 'repos/acme/app/issues?state=open'
 Server URL and key: --url / --api-key or LATCHKEY_URL / LATCHKEY_API_KEY (prefer the
 environment: flags land in shell history). Human tables by default, --json for scripts.
 
@@ -39,6 +43,8 @@ export function buildProgram(): Command {
   addMcpCommand(program);
   addTenantCommands(program);
   addOperationCommands(program, ALL_CONTRACTS);
+  // The streaming operations, from STREAMING_CONTRACTS (one today: the proxy).
+  addProxyCommand(program);
   // After the generated commands: `keys` and `audit` also hold operations against a server.
   addKeysCommands(program);
   addAuditCommands(program);

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { AnyContract } from '../contracts/define.js';
+import type { StreamingContract } from '../contracts/integrations/proxy-contract.js';
 import type { Latchkey } from '../surfaces/client/index.js';
 import { type ClientFlags, CLIENT_OPTION_NAMES, addClientOptions, clientFrom } from './client-options.js';
 import { UsageError } from './exit-codes.js';
@@ -31,15 +32,17 @@ function groupOf(parent: Command, name: string): Command {
   return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(`${name} operations`);
 }
 
-function describeContract(contract: AnyContract): string {
+/** A command's long help, from its contract: texts, policy, HTTP binding, key and version. */
+export function describeContract(contract: AnyContract | StreamingContract): string {
   const { meta, policy, http } = contract;
+  const methods = 'stream' in http ? `${http.methods.join('|')} (streamed)` : http.method;
   return [
     meta.description,
     '',
     `Goal:    ${meta.goal}`,
     `Context: ${meta.context}`,
     `Policy:  ${policy.policies.map((p) => p.key).join(', ')}`,
-    `HTTP:    ${http.method} ${http.path}`,
+    `HTTP:    ${methods} ${http.path}`,
     `Contract ${meta.key} v${meta.version} (${meta.stability})`,
   ].join('\n');
 }

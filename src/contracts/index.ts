@@ -70,7 +70,7 @@ export const ALL_CONTRACTS: readonly AnyContract[] = [
 /**
  * Operations that stream bytes instead of JSON (the proxy). They cannot run through the
  * registry's JSON pipeline, so they are served by their own routes; the surfaces that can
- * carry a stream are still derived from these declarations (OpenAPI, the contract
- * snapshot).
+ * carry a stream are still derived from these declarations: OpenAPI, the client's
+ * `proxy()`, `latchkey proxy`, the reference pages and the contract snapshot.
  */
 export const STREAMING_CONTRACTS: readonly StreamingContract[] = [ProxyRequest];

@@ -13,7 +13,7 @@ function operationFor(contract: StreamingContract, method: string): JsonObject {
     return rest;
   };
   const responses: JsonObject = {
-    default: { description: 'The provider\'s response, relayed as it came: status (3xx included, never followed), safe headers and body, streamed.' },
+    default: { description: contract.io.response },
   };
   for (const code of new Set([...contract.io.errors, ...COMMON_ERRORS])) {
     responses[String(statusOf(code))] = { description: titleOf(code), content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };

@@ -2,13 +2,16 @@
  * Reference docs: the committed docs/reference/ is exactly what the contracts generate,
  * a deliberate contract change shows up as drift, and no page carries a secret value.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AnyContract } from '../../src/contracts/define.js';
-import { ALL_CONTRACTS } from '../../src/contracts/index.js';
+import { ALL_CONTRACTS, STREAMING_CONTRACTS } from '../../src/contracts/index.js';
 import { CreateIntegration, GetIntegration } from '../../src/contracts/integrations/integration-contracts.js';
-import { exampleOf, fieldsOf, hasDrift, jsonSchemaOf, referenceDrift, renderOperationPage, renderReference, typeOf } from '../../src/surfaces/docs/index.js';
+import { ProxyRequest } from '../../src/contracts/integrations/proxy-contract.js';
+import { exampleOf, fieldsOf, hasDrift, jsonSchemaOf, referenceDrift, renderOperationPage, renderReference, renderStreamingPage, typeOf } from '../../src/surfaces/docs/index.js';
 
 const DIR = new URL('../../docs/reference/', import.meta.url);
 
@@ -18,6 +21,9 @@ function committed(): Map<string, string> {
 }
 
 const replaced = (list: readonly AnyContract[], next: AnyContract) => list.map((c) => (c.meta.key === next.meta.key ? next : c));
+
+/** What `npm run docs` generates: the registry's pages, the streaming ones and the index. */
+const generate = (contracts: readonly AnyContract[] = ALL_CONTRACTS, streaming = STREAMING_CONTRACTS) => renderReference(contracts, streaming);
 
 /** Every string leaf of a JSON value. */
 const strings = (value: unknown): string[] =>
@@ -38,38 +44,81 @@ function jsonBlocks(page: string): unknown[] {
 
 describe('reference docs (docs/reference)', () => {
   it('the committed docs are what the contracts generate: run `npm run docs` and commit', () => {
-    const drift = referenceDrift(committed(), renderReference(ALL_CONTRACTS));
+    const drift = referenceDrift(committed(), generate());
     expect(drift).toEqual({ missing: [], stale: [], changed: [] });
   });
 
   it('has one page per operation and an index by owner and tag', () => {
-    const files = renderReference(ALL_CONTRACTS);
-    expect([...files.keys()].sort()).toEqual([...ALL_CONTRACTS.map((c) => `${c.meta.key}.md`), 'README.md'].sort());
+    const files = generate();
+    const every = [...ALL_CONTRACTS, ...STREAMING_CONTRACTS];
+    expect([...files.keys()].sort()).toEqual([...every.map((c) => `${c.meta.key}.md`), 'README.md'].sort());
     const index = files.get('README.md')!;
-    for (const c of ALL_CONTRACTS) expect(index).toContain(`[${c.meta.key}](${c.meta.key}.md)`);
-    for (const owner of new Set(ALL_CONTRACTS.flatMap((c) => c.meta.owners))) expect(index).toContain(`### ${owner}`);
-    for (const tag of new Set(ALL_CONTRACTS.flatMap((c) => c.meta.tags))) expect(index).toContain(`### ${tag}`);
+    for (const c of every) expect(index).toContain(`[${c.meta.key}](${c.meta.key}.md)`);
+    for (const owner of new Set(every.flatMap((c) => c.meta.owners))) expect(index).toContain(`### ${owner}`);
+    for (const tag of new Set(every.flatMap((c) => c.meta.tags))) expect(index).toContain(`### ${tag}`);
+    expect(index).toContain(`${every.length} operations, one page each`);
   });
 
   it('is deterministic: the same contracts give the same bytes in any order', () => {
-    const a = renderReference(ALL_CONTRACTS);
-    const b = renderReference([...ALL_CONTRACTS].reverse());
+    const a = generate();
+    const b = renderReference([...ALL_CONTRACTS].reverse(), [...STREAMING_CONTRACTS].reverse());
     expect([...b.entries()]).toEqual([...a.entries()]);
   });
 
   it('a deliberate change to a contract shows up as drift on its page only', () => {
     const changed = { ...GetIntegration, meta: { ...GetIntegration.meta, description: 'A changed description.' } };
-    const drift = referenceDrift(renderReference(ALL_CONTRACTS), renderReference(replaced(ALL_CONTRACTS, changed)));
+    const drift = referenceDrift(generate(), generate(replaced(ALL_CONTRACTS, changed)));
     expect(hasDrift(drift)).toBe(true);
     expect(drift.changed).toEqual(['integrations.integration.get.md']);
 
     const renamed = { ...GetIntegration, meta: { ...GetIntegration.meta, title: 'Fetch integration' } };
-    expect(referenceDrift(committed(), renderReference(replaced(ALL_CONTRACTS, renamed))).changed.sort()).toEqual(['README.md', 'integrations.integration.get.md']);
+    expect(referenceDrift(committed(), generate(replaced(ALL_CONTRACTS, renamed))).changed.sort()).toEqual(['README.md', 'integrations.integration.get.md']);
 
     const withField = { ...GetIntegration, io: { ...GetIntegration.io, input: (GetIntegration.io.input as unknown as z.ZodObject).extend({ expand: z.boolean().optional() }) } };
     expect(renderOperationPage(withField)).toContain('| `expand` | body | `boolean` | no |');
-    const gone = referenceDrift(committed(), renderReference(ALL_CONTRACTS.filter((c) => c !== GetIntegration)));
+    const gone = referenceDrift(committed(), generate(ALL_CONTRACTS.filter((c) => c !== GetIntegration)));
     expect(gone.stale).toEqual(['integrations.integration.get.md']);
+  });
+
+  it('`npm run docs -- --check` passes on the committed pages, the new ones included', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/generate-docs.ts', '--check']);
+    expect(stdout).toContain(`docs/reference is up to date (${ALL_CONTRACTS.length + STREAMING_CONTRACTS.length + 1} files)`);
+    for (const page of ['integrations.proxy.md', 'access.principal.whoami.md']) expect(committed().has(page)).toBe(true);
+  });
+
+  it('the streaming contract (the proxy) has its generated page, and the drift check covers it', () => {
+    const page = renderStreamingPage(ProxyRequest);
+    expect(generate().get('integrations.proxy.md')).toBe(page);
+    expect(committed().get('integrations.proxy.md'), 'run `npm run docs` and commit').toBe(page);
+    for (const text of [
+      `# ${ProxyRequest.meta.title}`,
+      '| Key | `integrations.proxy` |',
+      '| Type | command (streaming) |',
+      `**Goal.** ${ProxyRequest.meta.goal}`,
+      `**Context.** ${ProxyRequest.meta.context}`,
+      '| Path | `/v1/proxy/{key}/{id}/{path}` |',
+      '| `platform.connection.use` | 1.0.0 | admin, runtime |',
+      '| `path` | path | `string` | yes |',
+      ProxyRequest.io.response,
+      '| Client method | `lk.proxy(key, id, path, options)` |',
+      '| MCP tool | none: ',
+      'const response = await lk.proxy("<key>", "<id>", "<path>");',
+    ]) {
+      expect(page).toContain(text);
+    }
+    for (const method of ProxyRequest.http.methods) expect(page).toContain(`\`${method}\``);
+    for (const code of ProxyRequest.io.errors) expect(page).toMatch(new RegExp(`\\| \`${code}\` \\| \\d{3} \\| .* \\| declared by this operation \\|`));
+
+    // A change to the one declaration shows up as drift on its page (and the index when the title changes).
+    const described = { ...ProxyRequest, meta: { ...ProxyRequest.meta, context: 'Another context.' } };
+    expect(referenceDrift(committed(), generate(ALL_CONTRACTS, [described])).changed).toEqual(['integrations.proxy.md']);
+    const renamed = { ...ProxyRequest, meta: { ...ProxyRequest.meta, title: 'Forward a request' } };
+    expect(referenceDrift(committed(), generate(ALL_CONTRACTS, [renamed])).changed.sort()).toEqual(['README.md', 'integrations.proxy.md']);
+    const fewer = { ...ProxyRequest, http: { ...ProxyRequest.http, methods: ProxyRequest.http.methods.filter((m) => m !== 'OPTIONS') } };
+    expect(referenceDrift(committed(), generate(ALL_CONTRACTS, [fewer])).changed.sort()).toEqual(['README.md', 'integrations.proxy.md']);
+    const gone = referenceDrift(committed(), generate(ALL_CONTRACTS, []));
+    expect(gone.stale).toEqual(['integrations.proxy.md']);
+    expect(gone.changed).toEqual(['README.md']);
   });
 
   it('each page has every section the spec asks for', () => {
@@ -106,7 +155,7 @@ describe('reference docs (docs/reference)', () => {
   });
 
   it('examples use placeholders only: no secret value, every free string is <placeholder> or a schema value', () => {
-    const text = [...renderReference(ALL_CONTRACTS).values()].join('\n');
+    const text = [...generate().values()].join('\n');
     for (const secret of ['gh-client-secret-value-1', 'gho_', 'ghr_', '********', 'sk_live', 'password123']) expect(text).not.toContain(secret);
     const create = renderOperationPage(CreateIntegration);
     const [requestBody] = jsonBlocks(create) as [Record<string, unknown>];

@@ -71,7 +71,7 @@ describe('MCP server', () => {
     expect(tools.find((t) => t.name === 'integrations_integration_delete')!.annotations?.destructiveHint).toBe(true);
   });
 
-  it('offers who-am-i to any key', async () => {
+  it('offers who-am-i to any key, and never the proxy, whose refusal is written down', async () => {
     const viewer = await connect(await s.newKey('viewer'));
     try {
       const me = await call(viewer, 'access_principal_whoami');
@@ -80,9 +80,11 @@ describe('MCP server', () => {
       expect(me.body.grants).toContain('platform.integration.read');
       const { tools } = await viewer.listTools();
       expect(tools.some((t) => t.name === 'access_principal_whoami')).toBe(true);
+      expect(tools.some((t) => t.name.includes('proxy'))).toBe(false);
     } finally {
       await viewer.close();
     }
+    expect(NEVER_EXPOSED_AS_TOOLS.get('integrations.proxy')).toMatch(/third-party/);
   });
 
   it('runs a write tool and a read tool through the registry; secrets come back only as hasSecrets', async () => {

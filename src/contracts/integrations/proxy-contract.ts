@@ -22,7 +22,11 @@ export type ProxyMethod = (typeof PROXY_METHODS)[number];
 export interface StreamingContract<I extends z.ZodType = z.ZodType> {
   kind: 'command';
   meta: ContractMeta;
-  io: { input: I; errors: LatchkeyErrorCode[] };
+  /**
+   * `input`: what the request URL carries; `response`: what a successful call answers with
+   * (bytes, not a schema); `errors`: the problems Latchkey itself may answer with.
+   */
+  io: { input: I; response: string; errors: LatchkeyErrorCode[] };
   policy: ContractPolicy;
   http: { stream: true; methods: readonly ProxyMethod[]; path: string };
 }
@@ -31,9 +35,12 @@ export interface StreamingContract<I extends z.ZodType = z.ZodType> {
  * `ANY /v1/proxy/{key}/{id}/{path}` — forwards a request to the provider's API with the
  * connection's credentials injected server-side.
  *
- * Deliberately not in `ALL_CONTRACTS` (whose surfaces are JSON-only: client, CLI, MCP,
- * role-matrix and fuzz suites); the HTTP server registers its route and merges its OpenAPI
- * description (src/proxy/proxy-openapi.ts).
+ * Deliberately not in `ALL_CONTRACTS` (whose surfaces are JSON-only: the generated client
+ * methods, CLI commands, MCP tools, role-matrix and fuzz suites) but in
+ * `STREAMING_CONTRACTS`; the HTTP server registers its route and merges its OpenAPI
+ * description (src/proxy/proxy-openapi.ts), and the client's `proxy()`, the CLI's
+ * `latchkey proxy` and the reference page are derived from this declaration. It is not an
+ * MCP tool (see `NEVER_EXPOSED_AS_TOOLS`).
  *
  * @example
  * ```ts
@@ -56,6 +63,7 @@ export const ProxyRequest: StreamingContract = {
       id: ConnectionId,
       path: z.string().describe('Path (and query) below the provider\'s base URL, forwarded as sent'),
     }),
+    response: 'The provider\'s response, relayed as it came: status (3xx included, never followed), safe headers and body, streamed. Provider errors pass through untouched; only Latchkey\'s own refusals are problem+json documents whose requestId matches the X-Request-Id header.',
     errors: ['bad_request', 'not_found', 'forbidden', 'conflict', 'payload_too_large', 'validation_failed', 'upstream_failed', 'upstream_timeout'],
   },
   policy: { auth: 'key', policies: [policy('platform.connection.use')] },

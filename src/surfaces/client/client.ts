@@ -1,6 +1,8 @@
 import type { AnyContract } from '../../contracts/define.js';
+import { ProxyRequest } from '../../contracts/integrations/proxy-contract.js';
 import { type ContractOf, OPERATIONS, type OperationInput, type OperationName, type OperationOutput, contractByKey } from './operations.js';
 import { problemOf } from './problem.js';
+import { type ProxyCallOptions, ownProblemOf, toProxyRequest } from './proxy-request.js';
 import { toHttpRequest } from './request.js';
 import type { CallOptions, FetchLike, LatchkeyOptions, LatchkeyResponse, OperationMethod, PageItem, RawCallOptions } from './types.js';
 
@@ -110,6 +112,46 @@ export class Latchkey {
       yield* page.data;
       cursor = typeof page.nextCursor === 'string' && page.nextCursor !== cursor ? page.nextCursor : null;
     } while (cursor);
+  }
+
+  /**
+   * Calls the provider's API through the proxy (`integrations.proxy`, policy
+   * `platform.connection.use`): the server injects the connection's credentials, so this
+   * process never holds them. Resolves with the raw `fetch` `Response` — the provider's
+   * status, headers and body, streamed (read `response.body` as it arrives) — whatever the
+   * status: a provider's 404 or 500 is an answer, not an exception. Throws
+   * {@link LatchkeyProblem} only when Latchkey itself refused or failed the call (unknown
+   * connection, missing policy, disabled integration, unreachable provider …), told apart
+   * from provider errors by the request id only Latchkey echoes. Redirects are returned,
+   * never followed (`redirect: 'manual'`; in a browser that is an opaque response).
+   *
+   * @example
+   * ```ts
+   * const res = await lk.proxy('github-prod', 'user-42', 'repos/acme/app/issues', { query: { state: 'open' } });
+   * if (!res.ok) console.log('GitHub answered', res.status);
+   * const issues = await res.json();
+   *
+   * // Upload a file as it is read, without holding it in memory:
+   * await lk.proxy('files', 'acct-1', 'upload', { method: 'PUT', body: await openAsBlob('big.bin') });
+   * ```
+   * @throws TypeError for a method, key, id or path that cannot be sent as given.
+   */
+  async proxy(integration: string, connectionId: string, path: string, options: ProxyCallOptions = {}): Promise<Response> {
+    const request = toProxyRequest(ProxyRequest, integration, connectionId, path, options);
+    if (this.#apiKey) request.headers.set('authorization', `Bearer ${this.#apiKey}`);
+    // A stream body needs half duplex in Node's fetch (the request is sent as it is read).
+    const streamed = typeof ReadableStream !== 'undefined' && request.body instanceof ReadableStream;
+    const response = await this.#fetch(`${this.baseUrl}${request.url}`, {
+      method: request.method,
+      headers: request.headers,
+      redirect: 'manual',
+      ...(request.body !== null ? { body: request.body } : {}),
+      ...(streamed ? ({ duplex: 'half' } as RequestInit) : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const problem = await ownProblemOf(response, ProxyRequest.meta.key);
+    if (problem) throw problem;
+    return response;
   }
 
   async #send(contract: AnyContract, input: Record<string, unknown>, options: CallOptions): Promise<LatchkeyResponse<unknown>> {

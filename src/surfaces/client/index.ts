@@ -23,4 +23,5 @@ export { Latchkey, type LatchkeyOperations } from './client.js';
 export { LatchkeyProblem, type FieldError, type LatchkeyErrorCode, type ProblemDocument } from './problem.js';
 export { OPERATIONS, contractByKey, methodNameOf, type ContractOf, type OperationInput, type OperationName, type OperationOutput } from './operations.js';
 export { toHttpRequest, type HttpRequestParts } from './request.js';
+export { ownProblemOf, streamingMethodNameOf, toProxyRequest, type ProxyCallOptions, type ProxyRequestParts } from './proxy-request.js';
 export type { CallOptions, FetchLike, LatchkeyOptions, LatchkeyResponse, OperationMethod, PageItem, RawCallOptions } from './types.js';

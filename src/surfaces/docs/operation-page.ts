@@ -27,7 +27,8 @@ export function locationOf(contract: AnyContract, field: string): 'path' | 'quer
   return 'body';
 }
 
-function rolesHolding(policyKey: string): string {
+/** The roles whose keys hold a policy, in words, for a policy table. */
+export function rolesHolding(policyKey: string): string {
   const everywhere = ROLES.filter((role) => grantsOf(role, [], false).has(policyKey as never));
   const platformOnly = ROLES.filter((role) => !everywhere.includes(role) && grantsOf(role, [], true).has(policyKey as never));
   const names = [...everywhere, ...platformOnly.map((role) => `${role} (platform tenant only)`)];
@@ -35,8 +36,13 @@ function rolesHolding(policyKey: string): string {
 }
 
 function errorRows(contract: AnyContract): string[][] {
-  const declared = new Set(contract.io.errors);
-  const all = new Set<LatchkeyErrorCode>([...contract.io.errors, ...COMMON_ERRORS, ...(hasBody(contract) ? BODY_ERRORS : [])]);
+  return errorRowsOf(contract.io.errors, hasBody(contract) ? BODY_ERRORS : []);
+}
+
+/** Rows of an errors table: the declared codes, `extra` ones and those of every operation, by status. */
+export function errorRowsOf(errors: readonly LatchkeyErrorCode[], extra: readonly LatchkeyErrorCode[] = []): string[][] {
+  const declared = new Set(errors);
+  const all = new Set<LatchkeyErrorCode>([...errors, ...COMMON_ERRORS, ...extra]);
   return [...all]
     .sort((a, b) => statusOf(a) - statusOf(b) || a.localeCompare(b))
     .map((c) => [code(c), String(statusOf(c)), titleOf(c), declared.has(c) ? 'declared by this operation' : 'any operation']);

@@ -1,22 +1,31 @@
 import type { AnyContract } from '../../contracts/define.js';
+import type { StreamingContract } from '../../contracts/integrations/proxy-contract.js';
 import { GENERATED_NOTICE } from './operation-page.js';
 import { code, pageFileOf, table } from './markdown.js';
+import { streamingBindingOf } from './streaming-page.js';
 
-const byKey = (a: AnyContract, b: AnyContract) => a.meta.key.localeCompare(b.meta.key);
-const link = (c: AnyContract) => `[${c.meta.key}](${pageFileOf(c.meta.key)})`;
-const row = (c: AnyContract) => [link(c), c.meta.title, code(`${c.http.method} ${c.http.path}`), c.kind, c.meta.stability];
+type Documented = AnyContract | StreamingContract;
+
+const bindingOf = (c: Documented) => ('stream' in c.http ? streamingBindingOf(c as StreamingContract) : `${c.http.method} ${c.http.path}`);
+const kindOf = (c: Documented) => ('stream' in c.http ? `${c.kind} (streaming)` : c.kind);
+const byKey = (a: Documented, b: Documented) => a.meta.key.localeCompare(b.meta.key);
+const link = (c: Documented) => `[${c.meta.key}](${pageFileOf(c.meta.key)})`;
+const row = (c: Documented) => [link(c), c.meta.title, code(bindingOf(c)), kindOf(c), c.meta.stability];
 const HEADER = ['Operation', 'Title', 'HTTP', 'Type', 'Stability'];
 
 /** Groups contracts by every value `keysOf` gives (an owner, a tag), groups and members sorted. */
-function groupBy(contracts: readonly AnyContract[], keysOf: (c: AnyContract) => string[]): [string, AnyContract[]][] {
-  const groups = new Map<string, AnyContract[]>();
+function groupBy(contracts: readonly Documented[], keysOf: (c: Documented) => string[]): [string, Documented[]][] {
+  const groups = new Map<string, Documented[]>();
   for (const contract of contracts) for (const key of keysOf(contract)) groups.set(key, [...(groups.get(key) ?? []), contract]);
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, members]) => [key, [...members].sort(byKey)]);
 }
 
-/** `docs/reference/README.md`: every operation, then the same grouped by owner and by tag. */
-export function renderReferenceIndex(contracts: readonly AnyContract[]): string {
-  const sorted = [...contracts].sort(byKey);
+/**
+ * `docs/reference/README.md`: every operation (the registry's and the streaming ones),
+ * then the same grouped by owner and by tag.
+ */
+export function renderReferenceIndex(contracts: readonly AnyContract[], streaming: readonly StreamingContract[] = []): string {
+  const sorted = [...contracts, ...streaming].sort(byKey);
   const sections = [
     GENERATED_NOTICE,
     '# Latchkey API reference',

@@ -1,22 +1,23 @@
 import type { AnyContract } from '../../contracts/define.js';
+import type { StreamingContract } from '../../contracts/integrations/proxy-contract.js';
 import { pageFileOf } from './markdown.js';
 import { renderOperationPage } from './operation-page.js';
 import { renderReferenceIndex } from './reference-index.js';
+import { renderStreamingPage } from './streaming-page.js';
 
 /** The index page's file name. */
 export const INDEX_FILE = 'README.md';
 
 /**
- * Every file of `docs/reference/`: one page per operation (`<key>.md`) and the index
- * (`README.md`), by file name, sorted. Pure and deterministic: the same contracts always
- * give the same bytes.
+ * Every file of `docs/reference/`: one page per operation (`<key>.md`) — the registry's
+ * and the streaming ones (`STREAMING_CONTRACTS`) — and the index (`README.md`), by file
+ * name, sorted. Pure and deterministic: the same contracts always give the same bytes.
  */
-export function renderReference(contracts: readonly AnyContract[]): Map<string, string> {
+export function renderReference(contracts: readonly AnyContract[], streaming: readonly StreamingContract[] = []): Map<string, string> {
   const files = new Map<string, string>();
-  for (const contract of [...contracts].sort((a, b) => a.meta.key.localeCompare(b.meta.key))) {
-    files.set(pageFileOf(contract.meta.key), renderOperationPage(contract));
-  }
-  files.set(INDEX_FILE, renderReferenceIndex(contracts));
+  for (const contract of contracts) files.set(pageFileOf(contract.meta.key), renderOperationPage(contract));
+  for (const contract of streaming) files.set(pageFileOf(contract.meta.key), renderStreamingPage(contract));
+  files.set(INDEX_FILE, renderReferenceIndex(contracts, streaming));
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 

@@ -14,6 +14,13 @@ import type { AnyContract } from '../../contracts/define.js';
  *   context. Operators create keys with the CLI or the HTTP API instead.
  * - `webhooks.endpoint.create` returns the new endpoint's signing secret (shown once);
  *   whoever holds it can forge events to the receiver.
+ * - `integrations.proxy` (a streaming operation, outside the registry the tools come from)
+ *   is deliberately not a tool either, even with a bounded response: it relays whatever a
+ *   customer's third-party API answers — customer data Latchkey never inspects, possibly
+ *   credentials the provider itself hands out, which the scrubber cannot recognise — into
+ *   a model's context, where the provider's text can also steer an agent that holds a
+ *   Latchkey key (prompt injection). Truncating the body would bound the size, not that.
+ *   Workloads use the proxy over HTTP, `lk.proxy()` or `latchkey proxy`.
  *
  * Keys listed here that do not exist yet are listed on purpose: a future contract with
  * that key stays hidden from the day it is added.
@@ -24,6 +31,7 @@ export const NEVER_EXPOSED_AS_TOOLS: ReadonlyMap<string, string> = new Map([
   ['access.apiKey.create', 'returns a new API key (shown once); agents must not mint keys'],
   ['access.tenant.create', 'returns the new tenant\'s first admin key (shown once)'],
   ['webhooks.endpoint.create', 'returns the endpoint\'s signing secret (shown once)'],
+  ['integrations.proxy', 'relays third-party responses (customer data, possibly credentials the provider returns, text that could steer an agent) unfiltered into a model\'s context'],
 ]);
 
 /** MCP tool names allow `[a-zA-Z0-9_-]`: `integrations.integration.create` → `integrations_integration_create`. */
