@@ -10,6 +10,7 @@ import type { SecretStore } from '../store/secret-store.js';
 import { oauthSettingsOf } from './oauth-settings.js';
 import { GrantFailure, type TokenSet } from './token-endpoint.js';
 import type { TokenService } from './token-service.js';
+import type { ConnectionEventData } from '../webhooks/webhook-events.js';
 
 /** Error codes a connect flow reports back to the application's `redirectUrl`. */
 export type ConnectErrorCode = 'access_denied' | 'invalid_state' | 'expired_session' | 'invalid_session' | 'exchange_failed' | 'provider_error' | 'misconfigured';
@@ -32,7 +33,7 @@ export interface ConnectSessionsDeps {
   /** Where failed exchanges are reported (reason codes and messages only, never bodies). */
   logger?: { warn(obj: object, msg: string): void };
   /** Lifecycle events (`connection.created` / `connection.updated`) in the same transaction. */
-  onEvent?: (trx: Kysely<Database>, tenantId: string, event: { type: 'connection.created' | 'connection.updated'; data: Record<string, unknown> }) => Promise<void>;
+  onEvent?: (trx: Kysely<Database>, tenantId: string, event: { type: 'connection.created' | 'connection.updated'; data: ConnectionEventData }) => Promise<void>;
 }
 
 const hash = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -250,7 +251,15 @@ export class ConnectSessions {
       });
       await this.deps.onEvent?.(trx, session.tenant_id, {
         type: existing ? 'connection.updated' : 'connection.created',
-        data: { integration: integration.key, connectionId: row.id, connectionUid: row.uid, status: 'active', via: 'connect_session' },
+        data: {
+          via: 'connect_session',
+          integration: integration.key,
+          connectionId: row.id,
+          connectionUid: row.uid,
+          provider: integration.provider,
+          status: 'active',
+          statusReason: null,
+        } satisfies ConnectionEventData,
       });
       return row;
     });

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditInput } from '../audit/audit-log.js';
 import type { ConnectionTable, Database } from '../store/schema.js';
+import type { ConnectionEventData, EventValue } from '../webhooks/webhook-events.js';
 import type { RefreshLease } from './refresh-lease.js';
 import type { GrantFailure, TokenSet } from './token-endpoint.js';
 import type { TokenServiceDeps, TokenServiceOptions } from './token-service.js';
@@ -8,7 +9,7 @@ import type { TokenServiceDeps, TokenServiceOptions } from './token-service.js';
 /** A connection lifecycle event for the webhook outbox. Never carries a secret. */
 export interface ConnectionEvent {
   type: 'connection.refresh_failed' | 'connection.recovered' | 'credentials.rotated';
-  data: Record<string, unknown>;
+  data: ConnectionEventData;
 }
 
 interface Caller {
@@ -29,11 +30,18 @@ export function refreshFailedReason(failure: GrantFailure): string {
 /** Backoff of the background sweep after transient failures in a row: 1, 2, 4 … minutes, at most an hour. */
 const sweepBackoffMs = (failures: number) => Math.min(60 * 60_000, 60_000 * 2 ** Math.max(0, failures - 1));
 
-const eventData = (row: ConnectionTable, extra: Record<string, unknown> = {}) => ({
+/**
+ * A connection event's data (the same fields as every other connection event: identity,
+ * provider and state), with the state the change leaves the row in.
+ */
+const eventData = (row: ConnectionTable, state: { status: string; statusReason: string | null }, extra: Record<string, EventValue> = {}): ConnectionEventData => ({
+  ...extra,
   integration: row.integration_key,
   connectionId: row.id,
   connectionUid: row.uid,
-  ...extra,
+  provider: row.provider,
+  status: state.status,
+  statusReason: state.statusReason,
 });
 
 /** The `oauth.token.refresh` audit event of one refresh, in its transaction (names only, never tokens). */
@@ -104,8 +112,9 @@ export async function persistTokens(
       status: 200,
       changes: { fields: ['credentials.expiresAt', 'credentials.lastRefreshedAt'], secretsChanged: Object.keys(set).sort() },
     });
-    if (rotated) await opts.onEvent?.(trx, row.tenant_id, { type: 'credentials.rotated', data: eventData(row, { expiresAt: tokens.expiresAt }) });
-    if (recovered) await opts.onEvent?.(trx, row.tenant_id, { type: 'connection.recovered', data: eventData(row, { status: 'active' }) });
+    const state = { status: 'active', statusReason: null };
+    if (rotated) await opts.onEvent?.(trx, row.tenant_id, { type: 'credentials.rotated', data: eventData(row, state, { expiresAt: tokens.expiresAt }) });
+    if (recovered) await opts.onEvent?.(trx, row.tenant_id, { type: 'connection.recovered', data: eventData(row, state) });
   });
 }
 
@@ -145,7 +154,7 @@ export async function persistFailure(
     if (permanent || failures === 1) {
       await opts.onEvent?.(trx, row.tenant_id, {
         type: 'connection.refresh_failed',
-        data: eventData(row, { reason: failure.reason, permanent, status: permanent ? 'error' : row.status }),
+        data: eventData(row, permanent ? { status: 'error', statusReason: refreshFailedReason(failure) } : { status: row.status, statusReason: row.status_reason }, { reason: failure.reason, permanent }),
       });
     }
   });

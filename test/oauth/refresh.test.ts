@@ -111,6 +111,29 @@ describe('refresh of authorization-code connections (tokens live 60 s, margin 5 
     expect((await w.s.request('POST', '/v1/integrations/acme/connections/revoked/token')).status).toBe(200);
   });
 
+  it('OAuth webhook events carry the same connection fields as every other connection event (provider, status, reason)', async () => {
+    const hook = await w.s.request('POST', '/v1/webhooks', {
+      body: { url: 'https://hooks.example.com/oauth-events', events: ['connection.created', 'connection.updated', 'connection.refresh_failed', 'connection.recovered', 'credentials.rotated'] },
+    });
+    expect(hook.status, hook.text).toBe(201);
+    const payloads = async () => {
+      const rows = await w.s.lk.services.store.db.selectFrom('webhook_deliveries').select(['payload']).execute();
+      return rows.map((r) => JSON.parse(r.payload) as { type: string; data: Record<string, unknown> }).filter((p) => p.data.connectionId === 'evented');
+    };
+    await connectThroughBrowser(w, 'acme', 'evented');
+    expect((await w.s.request('POST', '/v1/integrations/acme/connections/evented/token')).status).toBe(200);
+    await w.s.request('PATCH', '/v1/integrations/acme/connections/evented', { body: { credentials: { refreshToken: 'never-issued-refresh-token' } } });
+    expect((await w.s.request('POST', '/v1/integrations/acme/connections/evented/token')).status).toBe(409);
+    await connectThroughBrowser(w, 'acme', 'evented');
+    const byType = new Map((await payloads()).map((p) => [p.type, p.data]));
+    const identity = { integration: 'acme', connectionId: 'evented', provider: 'oauth2', tenantId: 'default' };
+    expect(byType.get('connection.created')).toMatchObject({ ...identity, status: 'active', statusReason: null, via: 'connect_session' });
+    expect(byType.get('connection.refresh_failed')).toMatchObject({ ...identity, status: 'error', permanent: true, reason: 'invalid_grant' });
+    expect(String(byType.get('connection.refresh_failed')!.statusReason)).toMatch(/^refresh failed: invalid_grant/);
+    expect(byType.get('connection.updated')).toMatchObject({ ...identity, status: 'active', statusReason: null });
+    for (const data of byType.values()) expect(typeof data.connectionUid).toBe('string');
+  });
+
   it('the background sweep refreshes due connections once and leaves the rest', async () => {
     await connectThroughBrowser(w, 'acme', 'swept');
     const before = await storedSecrets(w, 'acme', 'swept');
@@ -173,6 +196,8 @@ describe('refresh-token rotation and a crash between the provider\'s answer and 
   afterAll(async () => w?.close());
 
   it('stores each rotated refresh token atomically with its access token', async () => {
+    const hook = await w.s.request('POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/rotations', events: ['credentials.rotated'] } });
+    expect(hook.status, hook.text).toBe(201);
     await connectThroughBrowser(w, 'acme', 'rotating');
     const first = await storedSecrets(w, 'acme', 'rotating');
     const minted = await w.s.request('POST', '/v1/integrations/acme/connections/rotating/token');
@@ -180,6 +205,11 @@ describe('refresh-token rotation and a crash between the provider\'s answer and 
     const second = await storedSecrets(w, 'acme', 'rotating');
     expect(second.secrets.refreshToken).not.toBe(first.secrets.refreshToken);
     expect(second.secrets.accessToken).toBe(minted.body.accessToken);
+    // The rotation is announced with the connection's identity and state, never a token.
+    const deliveries = await w.s.lk.services.store.db.selectFrom('webhook_deliveries').select(['payload']).where('event_type', '=', 'credentials.rotated').execute();
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.payload).not.toContain(minted.body.accessToken);
+    expect(JSON.parse(deliveries[0]!.payload).data).toMatchObject({ integration: 'acme', connectionId: 'rotating', provider: 'oauth2', status: 'active', statusReason: null });
     // The rotated pair works: the next refresh succeeds with the stored refresh token.
     expect((await w.s.request('POST', '/v1/integrations/acme/connections/rotating/refresh')).status).toBe(200);
   });
