@@ -60,6 +60,14 @@ export function registerProxyRoute(app: FastifyInstance, deps: ProxyRouteDeps): 
         reply.code(response.status).headers(response.headers);
         return reply.send(response.body);
       } catch (error) {
+        if (gone.signal.aborted) {
+          // Nobody is left to answer (the call is audited as an error already): not a server
+          // fault, so no error log line that would send an operator chasing the provider.
+          request.log.info({ requestId: request.id }, 'proxy caller went away before the answer');
+          reply.hijack();
+          reply.raw.destroy();
+          return reply;
+        }
         // A body left unread (refused before or while streaming) cannot be skipped safely: close after answering.
         if (!request.raw.complete) reply.header('connection', 'close');
         throw error;

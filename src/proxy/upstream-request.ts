@@ -41,6 +41,9 @@ const RESET = new Set(['ECONNRESET', 'EPIPE']);
  */
 export function upstreamProblem(error: unknown, timeoutMs: number): LatchkeyError {
   if (error instanceof LatchkeyError) return error;
+  if (error instanceof UpstreamFailure && error.kind === 'aborted') {
+    return new LatchkeyError('upstream_failed', 'the caller closed the connection before the provider answered', { reason: 'caller_gone' });
+  }
   if (error instanceof UpstreamFailure && error.kind === 'timeout') {
     return new LatchkeyError('upstream_timeout', `the provider did not answer within ${timeoutMs} ms`, { reason: 'upstream_timeout' });
   }

@@ -97,6 +97,7 @@ describe('proxy: upstream failures, timeouts, limits and the outbound guard', ()
   });
 
   it('a caller that goes away abandons the upstream request too (waiting for an answer, or mid-body)', async () => {
+    const logsBefore = s.logs.length;
     const closed: string[] = [];
     let waitClosedAfter = Infinity;
     let waitStarted = 0;
@@ -135,6 +136,11 @@ describe('proxy: upstream failures, timeouts, limits and the outbound guard', ()
       expect(closed.sort()).toEqual(['/drip', '/wait']);
       // Closed because the caller left (at 150 ms), not by the proxy's own timeout.
       expect(waitClosedAfter).toBeLessThan(TIMEOUT_MS);
+      // A caller leaving is no server fault: no error-level log line, but the call is audited as an error.
+      const errors = s.logs.slice(logsBefore).filter((line) => line.split('\n').some((l) => l.trim() !== '' && Number(JSON.parse(l).level) >= 50));
+      expect(errors).toEqual([]);
+      const audit = await s.lk.services.store.db.selectFrom('audit_events').select(['outcome', 'resource_id']).where('action', '=', 'integrations.proxy').where('resource_id', '=', 'slow/c1').execute();
+      expect(audit.map((a) => a.outcome)).toContain('error');
     } finally {
       await slow.close();
     }
