@@ -28,6 +28,18 @@ export interface BindOptions {
   writes?: 'transaction' | 'audit-only';
 }
 
+/** One command call, as the pipeline hands it to the way the command writes. */
+interface CommandRun {
+  contract: AnyContract;
+  handler: Handler<AnyContract>;
+  prepare: Prepare<AnyContract> | undefined;
+  input: unknown;
+  call: CallContext;
+  principal: Principal;
+  now: Date;
+  audit: AuditNote;
+}
+
 interface Bound {
   contract: AnyContract;
   handler: Handler<AnyContract> | undefined;
@@ -158,8 +170,8 @@ export class Registry {
         const output = await handler(parsed.data, { ...call, principal, db: this.deps.store.db, now, audit, afterCommit: (effect) => effect(), prepared });
         return { output: this.checkOutput(contract, output), replayed: false };
       }
-      if (writes === 'audit-only') return await this.runAuditOnly(contract, handler, prepare, parsed.data, call, principal, now, audit);
-      return await this.runCommand(contract, handler, prepare, parsed.data, call, principal, now, audit);
+      const run: CommandRun = { contract, handler, prepare, input: parsed.data, call, principal, now, audit };
+      return await (writes === 'audit-only' ? this.runAuditOnly(run) : this.runCommand(run));
     } catch (error) {
       if (contract.kind === 'command') {
         const status = error instanceof LatchkeyError ? statusOf(error.code) : 500;
@@ -173,16 +185,8 @@ export class Registry {
     }
   }
 
-  private async runCommand(
-    contract: AnyContract,
-    handler: Handler<AnyContract>,
-    prepare: Prepare<AnyContract> | undefined,
-    input: unknown,
-    call: CallContext,
-    principal: Principal,
-    now: Date,
-    audit: AuditNote,
-  ): Promise<ExecutionResult> {
+  private async runCommand(run: CommandRun): Promise<ExecutionResult> {
+    const { contract, handler, prepare, input, call, principal, now, audit } = run;
     const { store, idempotency } = this.deps;
     const idem = call.idempotencyKey ? { key: call.idempotencyKey, fingerprint: idempotency.fingerprint(contract.meta.key, input, principal.keyId) } : null;
     if (idem) {
@@ -218,16 +222,8 @@ export class Registry {
    * database handle, then the event joins the next group commit; the result is returned
    * only after that commit (and effects run only then), so nothing leaves unaudited.
    */
-  private async runAuditOnly(
-    contract: AnyContract,
-    handler: Handler<AnyContract>,
-    prepare: Prepare<AnyContract> | undefined,
-    input: unknown,
-    call: CallContext,
-    principal: Principal,
-    now: Date,
-    audit: AuditNote,
-  ): Promise<ExecutionResult> {
+  private async runAuditOnly(run: CommandRun): Promise<ExecutionResult> {
+    const { contract, handler, prepare, input, call, principal, now, audit } = run;
     const { store } = this.deps;
     const effects: Array<() => void> = [];
     const prepared = prepare ? await prepare(input, { ...call, principal, db: store.db, now }) : undefined;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLatchkey } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { type CliRun, runCli } from '../support/cli-process.js';
 import { BOOTSTRAP_KEY, type TestServer, startTestServer } from '../support/harness.js';
 
 const FILE_CANARY = 'cli-canary-from-file-5b2e91';
@@ -13,11 +14,7 @@ const STDIN_CANARY = 'cli-canary-from-stdin-c40d7a';
 const PLAIN_CANARY = 'cli-canary-plain-flag-9e6f03';
 const CONNECTION_CANARY = 'cli-canary-connection-key-17aa4c';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 // Most of the time goes into starting Node processes (~1 s each), so independent commands
 // run side by side with Promise.all.
@@ -27,24 +24,11 @@ describe('latchkey CLI against a running server', () => {
   const work = mkdtempSync(join(tmpdir(), 'latchkey-cli-test-'));
   const runs: Run[] = [];
 
-  /** Runs the CLI as a real process (what a user's shell does), with the server URL and key from the environment. */
-  function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...process.env, LATCHKEY_URL: url, LATCHKEY_API_KEY: BOOTSTRAP_KEY, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.stdin.end(opts.stdin ?? '');
-    return new Promise((resolve) =>
-      child.on('close', (code) => {
-        const run = { code, stdout, stderr };
-        runs.push(run);
-        resolve(run);
-      }),
-    );
+  /** The CLI as a real process, with the server URL and key from the environment. */
+  async function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
+    const run = await runCli(args, { stdin: opts.stdin, env: { LATCHKEY_URL: url, LATCHKEY_API_KEY: BOOTSTRAP_KEY, ...opts.env } });
+    runs.push(run);
+    return run;
   }
   const json = (run: Run) => {
     expect(run.code, run.stderr).toBe(0);

@@ -3,22 +3,18 @@
  * the provider's body streams to stdout, request bodies come from files or stdin, and exit
  * codes tell Latchkey's refusals (2–8, per problem class) from provider errors (9).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Upstream, connection, httpIntegration, startUpstream } from '../proxy/support.js';
+import { type CliRun, runCli } from '../support/cli-process.js';
 import { BOOTSTRAP_KEY, type TestServer, startTestServer } from '../support/harness.js';
 
 const CREDENTIAL = 'cli-proxy-canary-credential-8d21f6';
 const FILE_BODY = 'cli-proxy body from a file\n';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describe('latchkey proxy', () => {
   let s: TestServer;
@@ -26,23 +22,11 @@ describe('latchkey proxy', () => {
   const work = mkdtempSync(join(tmpdir(), 'latchkey-cli-proxy-'));
   const runs: Run[] = [];
 
-  function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...process.env, LATCHKEY_URL: s.baseUrl!, LATCHKEY_API_KEY: BOOTSTRAP_KEY, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.stdin.end(opts.stdin ?? '');
-    return new Promise((resolve) =>
-      child.on('close', (code) => {
-        const run = { code, stdout, stderr };
-        runs.push(run);
-        resolve(run);
-      }),
-    );
+  /** The CLI as a real process, with the server URL and key from the environment. */
+  async function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
+    const run = await runCli(args, { stdin: opts.stdin, env: { LATCHKEY_URL: s.baseUrl!, LATCHKEY_API_KEY: BOOTSTRAP_KEY, ...opts.env } });
+    runs.push(run);
+    return run;
   }
 
   beforeAll(async () => {

@@ -35,6 +35,20 @@ export function rolesHolding(policyKey: string): string {
   return names.length > 0 ? names.join(', ') : 'none; grant it explicitly to a key';
 }
 
+/** The Policy and Input sections, the same for every kind of operation page. */
+export function policyAndInputSections(policies: ReadonlyArray<{ key: string; version: string }>, inputRows: string[][]): string[] {
+  return [
+    '## Policy',
+    `Requires an API key (${code('Authorization: Bearer <key>')} or ${code('X-API-Key: <key>')}) holding every policy below. Authorization is deny-by-default.`,
+    table(
+      ['Policy', 'Version', 'Held by roles'],
+      policies.map((p) => [code(p.key), p.version, rolesHolding(p.key)]),
+    ),
+    '## Input',
+    inputRows.length ? table(['Field', 'In', 'Type', 'Required', 'Description'], inputRows) : 'This operation takes no input.',
+  ];
+}
+
 function errorRows(contract: AnyContract): string[][] {
   return errorRowsOf(contract.io.errors, hasBody(contract) ? BODY_ERRORS : []);
 }
@@ -125,14 +139,7 @@ export function renderOperationPage(contract: AnyContract): string {
         ...(headers.length ? [['Request headers', headers.join('; ')]] : []),
       ],
     ),
-    '## Policy',
-    `Requires an API key (${code('Authorization: Bearer <key>')} or ${code('X-API-Key: <key>')}) holding every policy below. Authorization is deny-by-default.`,
-    table(
-      ['Policy', 'Version', 'Held by roles'],
-      contract.policy.policies.map((p) => [code(p.key), p.version, rolesHolding(p.key)]),
-    ),
-    '## Input',
-    inputRows.length ? table(['Field', 'In', 'Type', 'Required', 'Description'], inputRows) : 'This operation takes no input.',
+    ...policyAndInputSections(contract.policy.policies, inputRows),
     '## Output',
     `${status} ${STATUS_TEXT[status] ?? ''}`.trimEnd() + ', `application/json`:',
     outputRows.length ? table(['Field', 'Type', 'Always present', 'Description'], outputRows) : 'An empty object.',

@@ -3,7 +3,7 @@ import { streamingMethodNameOf } from '../client/proxy-request.js';
 import { NEVER_EXPOSED_AS_TOOLS } from '../mcp/tool-catalog.js';
 import { fieldsOf, jsonSchemaOf } from './json-schema.js';
 import { code, fence, table } from './markdown.js';
-import { GENERATED_NOTICE, errorRowsOf, rolesHolding } from './operation-page.js';
+import { GENERATED_NOTICE, errorRowsOf, policyAndInputSections } from './operation-page.js';
 
 /** `GET|HEAD|… /v1/proxy/{key}/{id}/{path}`: how the index and the page name the binding. */
 export const streamingBindingOf = (contract: StreamingContract): string => `${contract.http.methods.join('|')} ${contract.http.path}`;
@@ -73,14 +73,7 @@ export function renderStreamingPage(contract: StreamingContract): string {
         ['Bodies', 'Bytes of any media type, streamed in both directions (not JSON-checked)'],
       ],
     ),
-    '## Policy',
-    `Requires an API key (${code('Authorization: Bearer <key>')} or ${code('X-API-Key: <key>')}) holding every policy below. Authorization is deny-by-default.`,
-    table(
-      ['Policy', 'Version', 'Held by roles'],
-      contract.policy.policies.map((p) => [code(p.key), p.version, rolesHolding(p.key)]),
-    ),
-    '## Input',
-    inputRows.length ? table(['Field', 'In', 'Type', 'Required', 'Description'], inputRows) : 'This operation takes no input.',
+    ...policyAndInputSections(contract.policy.policies, inputRows),
     '## Output',
     contract.io.response,
     '## Errors',
