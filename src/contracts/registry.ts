@@ -6,6 +6,7 @@ import type { Store } from '../store/database.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type { AuditNote, CallContext, HandlerContext, PrepareContext, Principal } from './context.js';
 import type { AnyContract, InputOf, OutputOf } from './define.js';
+import { MAX_INPUT_DEPTH, nestsDeeperThan } from './input-depth.js';
 import { isRetryableTransactionError } from '../domain/db-errors.js';
 
 /** Attempts of a command's transaction when PostgreSQL reports a deadlock or serialization failure. */
@@ -159,6 +160,8 @@ export class Registry {
       // A replay would skip the handler's checks and the audit event of this very call.
       throw new LatchkeyError('bad_request', `${key} does not take an Idempotency-Key: every call is checked and audited on its own`);
     }
+    // Before zod, whose checks recurse: every surface's input (HTTP bodies, MCP arguments, CLI JSON).
+    if (nestsDeeperThan(rawInput, MAX_INPUT_DEPTH)) throw new LatchkeyError('bad_request', `the input nests deeper than ${MAX_INPUT_DEPTH} levels`);
     const parsed = contract.io.input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       throw new LatchkeyError('validation_failed', 'the request does not match the operation\'s input schema', { errors: fieldErrorsOf(parsed.error) });

@@ -128,6 +128,17 @@ describe('MCP server', () => {
     await expect(admin.callTool({ name: 'access_apiKey_create', arguments: { name: 'agent', role: 'admin' } })).rejects.toThrow(/unknown tool/);
   });
 
+  it('refuses arguments nested too deep as a bad request (the registry checks depth for every surface, not only HTTP)', async () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 5000; i++) deep = { a: deep };
+    expect((await s.request('POST', '/v1/integrations', { body: githubIntegration('gh-deep') })).status).toBe(201);
+    const res = await call(admin, 'integrations_connection_create', { key: 'gh-deep', id: 'deep', credentials: { type: 'pat', token: 'x' }, metadata: { deep } });
+    expect(res.isError).toBe(true);
+    expect(res.body, JSON.stringify(res.body)).toMatchObject({ code: 'bad_request', status: 400 });
+    expect(res.body.detail).toContain('deeper than');
+    expect((await s.request('GET', '/v1/integrations/gh-deep/connections/deep')).status).toBe(404);
+  });
+
   it('stops working for a key revoked after start-up', async () => {
     const created = await s.request('POST', '/v1/api-keys', { body: { name: 'short-lived', role: 'admin' } });
     const agent = await connect(created.body.key);

@@ -1,28 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { MAX_INPUT_DEPTH, nestsDeeperThan } from '../../contracts/input-depth.js';
 import { LatchkeyError } from '../../errors.js';
 
-/** Deepest nesting a JSON request body may have; no operation needs more than a handful of levels. */
-export const MAX_BODY_DEPTH = 64;
-
-/**
- * Whether a parsed JSON value nests deeper than `max` objects or arrays (the top level is 1).
- * Iterative on purpose: a recursive walk is exactly what a hostile body overflows.
- *
- * @example
- * ```ts
- * nestsDeeperThan({ a: { b: [1] } }, 2); // true (3 levels)
- * ```
- */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > max) return true;
-    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-  }
-  return false;
-}
+/** Deepest nesting a JSON request body may have (the registry applies the same limit to every surface's input). */
+export const MAX_BODY_DEPTH = MAX_INPUT_DEPTH;
+export { nestsDeeperThan };
 
 /**
  * Refuses JSON bodies nested deeper than {@link MAX_BODY_DEPTH} with a 400 problem before
