@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY_DEPTH, nestsDeeperThan } from '../../src/surfaces/http/body-depth.js';
+import { MAX_INPUT_DEPTH as MAX_BODY_DEPTH, nestsDeeperThan } from '../../src/contracts/input-depth.js';
 import { createIntegration, dbSnapshot, expectProblem } from '../http/fixtures.js';
 import { BOOTSTRAP_KEY, type TestServer, startTestServer } from '../support/harness.js';
 

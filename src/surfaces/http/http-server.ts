@@ -10,7 +10,6 @@ import type { Store } from '../../store/database.js';
 import { buildOpenApi } from '../openapi/openapi.js';
 import { registerContractRoutes } from './contract-routes.js';
 import { DOCS_SCRIPT, docsHtml } from './docs-page.js';
-import { registerBodyDepthLimit } from './body-depth.js';
 import { clientErrorHandler, frameworkErrorHandler } from './framework-errors.js';
 import { registerDrainHeader } from './graceful-close.js';
 import { registerMetricsRoute } from './metrics-route.js';
@@ -53,6 +52,7 @@ const API_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'cache-control': 'no-store',
 };
+const API_HEADER_ENTRIES = Object.entries(API_HEADERS);
 const DOCS_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 /**
@@ -83,18 +83,25 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   // JSON only: anything else is a 415, not silently read as text.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks run on every request, so they are callback-style (no promise each) and do only
+  // what they must: measured, the hooks were a third of a no-work request's server CPU.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    for (const [name, value] of Object.entries(API_HEADERS)) reply.header(name, value);
+    for (const [name, value] of API_HEADER_ENTRIES) reply.header(name, value);
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    // Path only: query strings may carry ids we do not want in logs at info level.
-    request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
-  });
+  const requestLog = deps.logger.isLevelEnabled('info');
+  if (requestLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      // Path only: query strings may carry ids we do not want in logs at info level.
+      request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+      done();
+    });
+  }
   registerRequestMetrics(app, { metrics: deps.metrics, contracts: deps.registry.contracts() });
   registerDrainHeader(app, deps.readiness);
-  registerBodyDepthLimit(app);
+  // Input nesting depth is checked by the registry, for every surface (src/contracts/input-depth.ts).
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request.url.split('?')[0] ?? '/', request.id);
