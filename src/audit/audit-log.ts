@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { newId } from '../ids.js';
 import type { Engine } from '../store/database.js';
+import { reusableQuery } from '../store/reusable-query.js';
 import type { Database } from '../store/schema.js';
 import { type ChainedFields, chainHash } from './hash-chain.js';
 
@@ -30,6 +31,23 @@ export interface AuditInput {
  * writers), so concurrent instances never fork the chain. Callers pass their transaction:
  * an event that cannot be written rolls the operation back (fail-closed).
  */
+// Every write runs these three statements: compiled once (see reusableQuery).
+const headOf = (db: Kysely<Database>, tenantId: string) => db.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', tenantId);
+const chainHead = reusableQuery(headOf);
+// NO KEY UPDATE: serialises appenders without conflicting with the KEY SHARE locks
+// that foreign keys to the tenant row take (FOR UPDATE would deadlock with them).
+const chainHeadLocked = reusableQuery((db: Kysely<Database>, tenantId: string) => headOf(db, tenantId).forNoKeyUpdate());
+type EventRow = Insertable<Database['audit_events']>;
+const EVENT_COLUMNS = ['id', 'tenant_id', 'seq', 'at', 'actor', 'actor_key_id', 'action', 'resource_type', 'resource_id', 'outcome', 'status', 'request_id', 'ip', 'changes', 'prev_hash', 'hash'] as const;
+const insertEventQuery = reusableQuery((db: Kysely<Database>, ...values: unknown[]) =>
+  db.insertInto('audit_events').values(Object.fromEntries(EVENT_COLUMNS.map((c, i) => [c, values[i]])) as EventRow),
+  EVENT_COLUMNS.length,
+);
+const insertEvent = (db: Kysely<Database>, row: EventRow) => insertEventQuery(db, ...EVENT_COLUMNS.map((c) => row[c]));
+const moveChainHead = reusableQuery((db: Kysely<Database>, seq: number, hash: string, tenantId: string) =>
+  db.updateTable('tenants').set({ audit_seq: seq, audit_head: hash }).where('id', '=', tenantId),
+);
+
 export class AuditLog {
   /** @param chainKey HMAC key of the hash chain (derived from the root key, see `Keyring.derivedKey`). */
   constructor(
@@ -38,11 +56,7 @@ export class AuditLog {
   ) {}
 
   async append(trx: Kysely<Database>, input: AuditInput): Promise<string> {
-    let query = trx.selectFrom('tenants').select(['audit_seq', 'audit_head']).where('id', '=', input.tenantId);
-    // NO KEY UPDATE: serialises appenders without conflicting with the KEY SHARE locks
-    // that foreign keys to the tenant row take (FOR UPDATE would deadlock with them).
-    if (this.engine === 'postgres') query = query.forNoKeyUpdate();
-    const head = await query.executeTakeFirst();
+    const [head] = await (this.engine === 'postgres' ? chainHeadLocked : chainHead)(trx, input.tenantId);
     if (!head) throw new Error(`audit: tenant ${input.tenantId} does not exist`);
     const fields: ChainedFields = {
       id: newId('evt', input.at.getTime()),
@@ -60,28 +74,25 @@ export class AuditLog {
       prevHash: head.audit_head,
     };
     const hash = chainHash(fields, this.chainKey);
-    await trx
-      .insertInto('audit_events')
-      .values({
-        id: fields.id,
-        tenant_id: fields.tenantId,
-        seq: fields.seq,
-        at: fields.at,
-        actor: JSON.stringify(fields.actor),
-        actor_key_id: input.actor.keyId,
-        action: fields.action,
-        resource_type: input.resource?.type ?? null,
-        resource_id: input.resource?.id ?? null,
-        outcome: fields.outcome,
-        status: fields.status,
-        request_id: fields.requestId,
-        ip: fields.ip,
-        changes: fields.changes === null ? null : JSON.stringify(fields.changes),
-        prev_hash: fields.prevHash,
-        hash,
-      })
-      .execute();
-    await trx.updateTable('tenants').set({ audit_seq: fields.seq, audit_head: hash }).where('id', '=', input.tenantId).execute();
+    await insertEvent(trx, {
+      id: fields.id,
+      tenant_id: fields.tenantId,
+      seq: fields.seq,
+      at: fields.at,
+      actor: JSON.stringify(fields.actor),
+      actor_key_id: input.actor.keyId,
+      action: fields.action,
+      resource_type: input.resource?.type ?? null,
+      resource_id: input.resource?.id ?? null,
+      outcome: fields.outcome,
+      status: fields.status,
+      request_id: fields.requestId,
+      ip: fields.ip,
+      changes: fields.changes === null ? null : JSON.stringify(fields.changes),
+      prev_hash: fields.prevHash,
+      hash,
+    });
+    await moveChainHead(trx, fields.seq, hash, input.tenantId);
     return fields.id;
   }
 

@@ -1,7 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Keyring, SecretRef } from '../crypto/keyring.js';
 import type { SecretPlan } from '../domain/carry-forward.js';
+import { reusableQuery } from './reusable-query.js';
 import type { Database } from './schema.js';
+
+/** One owner's stored secrets (the hot read of minting, the proxy and tests). */
+const secretsOf = reusableQuery((db: Kysely<Database>, ownerUid: string, tenantId: string) =>
+  db.selectFrom('secrets').selectAll().where('owner_uid', '=', ownerUid).where('tenant_id', '=', tenantId),
+);
 
 type Kind = SecretRef['kind'];
 
@@ -50,7 +56,7 @@ export class SecretStore {
 
   /** Decrypts every secret of a record (for runtime use: tests, proxy, refresh). */
   async read(db: Kysely<Database>, tenantId: string, kind: Kind, ownerUid: string): Promise<Record<string, string>> {
-    const rows = await db.selectFrom('secrets').selectAll().where('owner_uid', '=', ownerUid).where('tenant_id', '=', tenantId).execute();
+    const rows = await secretsOf(db, ownerUid, tenantId);
     const out: Record<string, string> = {};
     for (const row of rows) out[row.field] = await this.keyring.decrypt(db, { tenantId, kind, uid: ownerUid, field: row.field }, row.ciphertext);
     return out;

@@ -1,6 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Principal } from '../../contracts/context.js';
 import type { Engine } from '../../store/database.js';
+import { reusableQuery } from '../../store/reusable-query.js';
 import { canSee } from '../visibility.js';
 import type { ConnectionRecord } from '../../contracts/integrations/records.js';
 import { LatchkeyError, notFound } from '../../errors.js';
@@ -19,10 +20,11 @@ export function providerOfIntegration(catalog: ProviderCatalog, integration: Int
 }
 
 /** A connection of a (visible) integration, or 404; `lock: 'postgres'` takes its row lock (see `loadIntegration`). */
+const connectionById = (db: Kysely<Database>, integrationUid: string, id: string) => db.selectFrom('connections').selectAll().where('integration_uid', '=', integrationUid).where('id', '=', id);
+const readConnectionRow = reusableQuery(connectionById);
+
 export async function loadConnectionRow(db: Kysely<Database>, integration: IntegrationTable, id: string, lock?: Engine): Promise<ConnectionTable> {
-  let query = db.selectFrom('connections').selectAll().where('integration_uid', '=', integration.uid).where('id', '=', id);
-  if (lock === 'postgres') query = query.forUpdate();
-  const row = await query.executeTakeFirst();
+  const row = lock === 'postgres' ? await connectionById(db, integration.uid, id).forUpdate().executeTakeFirst() : (await readConnectionRow(db, integration.uid, id))[0];
   if (!row) throw notFound(`Connection "${id}" of integration "${integration.key}"`);
   return row;
 }
@@ -74,6 +76,25 @@ export function toConnectionRecord(row: ConnectionTable, secretNames: ReadonlySe
   };
 }
 
+/** The hot read as a {@link reusableQuery} (one per engine: the secret names aggregate differs). */
+function readWithNamesQuery(names: RawBuilder<string | null>) {
+  return reusableQuery((db, tenantId: string, integrationKey: string, id: string) =>
+    db
+      .selectFrom('connections')
+      .innerJoin('integrations', 'integrations.uid', 'connections.integration_uid')
+      .selectAll('connections')
+      .select(['integrations.scope as i_scope', 'integrations.workspace_id as i_workspace_id', 'integrations.owner_user_id as i_owner_user_id', names.as('secret_names')])
+      .where('integrations.tenant_id', '=', tenantId)
+      .where('integrations.key', '=', integrationKey)
+      .where('connections.id', '=', id),
+  );
+}
+// Secret field names are camelCase identifiers, so a comma-joined list is unambiguous.
+const readWithNames = {
+  sqlite: readWithNamesQuery(sql<string | null>`(select group_concat(s.field, ',') from secrets s where s.owner_uid = connections.uid)`),
+  postgres: readWithNamesQuery(sql<string | null>`(select string_agg(s.field, ',') from secrets s where s.owner_uid = connections.uid)`),
+};
+
 /**
  * A connection with its secret names and its integration's visibility, in one statement:
  * the read path's cost is dominated by statements, not rows. Returns null when the
@@ -86,20 +107,7 @@ export async function readConnectionWithSecretNames(
   integrationKey: string,
   id: string,
 ): Promise<{ row: ConnectionTable; secretNames: Set<string> } | null> {
-  // Secret field names are camelCase identifiers, so a comma-joined list is unambiguous.
-  const names =
-    engine === 'postgres'
-      ? sql<string | null>`(select string_agg(s.field, ',') from secrets s where s.owner_uid = connections.uid)`
-      : sql<string | null>`(select group_concat(s.field, ',') from secrets s where s.owner_uid = connections.uid)`;
-  const found = await db
-    .selectFrom('connections')
-    .innerJoin('integrations', 'integrations.uid', 'connections.integration_uid')
-    .selectAll('connections')
-    .select(['integrations.scope as i_scope', 'integrations.workspace_id as i_workspace_id', 'integrations.owner_user_id as i_owner_user_id', names.as('secret_names')])
-    .where('integrations.tenant_id', '=', principal.tenantId)
-    .where('integrations.key', '=', integrationKey)
-    .where('connections.id', '=', id)
-    .executeTakeFirst();
+  const [found] = await (engine === 'postgres' ? readWithNames.postgres : readWithNames.sqlite)(db, principal.tenantId, integrationKey, id);
   if (!found || !canSee(principal, { scope: found.i_scope, workspace_id: found.i_workspace_id, owner_user_id: found.i_owner_user_id })) return null;
   const { i_scope: _s, i_workspace_id: _w, i_owner_user_id: _o, secret_names, ...row } = found;
   return { row, secretNames: new Set(secret_names ? secret_names.split(',') : []) };

@@ -5,6 +5,7 @@ import { notFound } from '../../errors.js';
 import type { ProviderCatalog } from '../../providers/catalog.js';
 import type { AuthMethod } from '../../providers/provider-schema.js';
 import type { Engine } from '../../store/database.js';
+import { reusableQuery } from '../../store/reusable-query.js';
 import type { Database, IntegrationTable } from '../../store/schema.js';
 import { hasSecretsMap } from '../carry-forward.js';
 import { parametersFor } from '../parameter-validation.js';
@@ -16,10 +17,11 @@ import { canSee } from '../visibility.js';
  * transaction, so concurrent writers queue instead of failing each other's version check
  * (SQLite already runs one write transaction at a time).
  */
+const integrationByKey = (db: Kysely<Database>, tenantId: string, key: string) => db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key);
+const readIntegration = reusableQuery(integrationByKey);
+
 export async function loadIntegration(db: Kysely<Database>, principal: Principal, key: string, lock?: Engine): Promise<IntegrationTable> {
-  let query = db.selectFrom('integrations').selectAll().where('tenant_id', '=', principal.tenantId).where('key', '=', key);
-  if (lock === 'postgres') query = query.forUpdate();
-  const row = await query.executeTakeFirst();
+  const row = lock === 'postgres' ? await integrationByKey(db, principal.tenantId, key).forUpdate().executeTakeFirst() : (await readIntegration(db, principal.tenantId, key))[0];
   if (!row || !canSee(principal, row)) throw notFound(`Integration "${key}"`);
   return row;
 }
