@@ -35,6 +35,34 @@ export function rolesHolding(policyKey: string): string {
   return names.length > 0 ? names.join(', ') : 'none; grant it explicitly to a key';
 }
 
+/**
+ * The opening of every operation page: notice, title, badges, description, the facts table
+ * (with `extraRows` for the surfaces) and the goal and context.
+ */
+export function introSections(meta: AnyContract['meta'], how: { kind: string; type: string; badge?: string }, extraRows: string[][]): string[] {
+  return [
+    GENERATED_NOTICE,
+    `# ${meta.title}`,
+    `${code(meta.key)} · ${how.kind} · v${meta.version} · ${meta.stability}${how.badge ? ` · ${how.badge}` : ''}`,
+    ...(meta.stability === 'deprecated' ? ['> **Deprecated.** This operation will be removed in a future major version.'] : []),
+    meta.description,
+    table(
+      ['', ''],
+      [
+        ['Key', code(meta.key)],
+        ['Version', meta.version],
+        ['Type', how.type],
+        ['Stability', meta.stability],
+        ['Owners', meta.owners.join(', ')],
+        ['Tags', meta.tags.map(code).join(', ')],
+        ...extraRows,
+      ],
+    ),
+    `**Goal.** ${meta.goal}`,
+    `**Context.** ${meta.context}`,
+  ];
+}
+
 /** The Policy and Input sections, the same for every kind of operation page. */
 export function policyAndInputSections(policies: ReadonlyArray<{ key: string; version: string }>, inputRows: string[][]): string[] {
   return [
@@ -108,25 +136,7 @@ export function renderOperationPage(contract: AnyContract): string {
   const inputRows = fieldsOf(input).map((f) => [code(f.name), locationOf(contract, f.name.split(/[.[]/)[0]!), code(f.type), f.required ? 'yes' : 'no', f.description]);
   const outputRows = fieldsOf(output).map((f) => [code(f.name), code(f.type), f.required ? 'yes' : 'no', f.description]);
   const sections = [
-    GENERATED_NOTICE,
-    `# ${meta.title}`,
-    `${code(meta.key)} · ${contract.kind} · v${meta.version} · ${meta.stability}`,
-    ...(meta.stability === 'deprecated' ? ['> **Deprecated.** This operation will be removed in a future major version.'] : []),
-    meta.description,
-    table(
-      ['', ''],
-      [
-        ['Key', code(meta.key)],
-        ['Version', meta.version],
-        ['Type', contract.kind],
-        ['Stability', meta.stability],
-        ['Owners', meta.owners.join(', ')],
-        ['Tags', meta.tags.map(code).join(', ')],
-        ...(methodNameOf(contract) ? [['Client method', code(`lk.${methodNameOf(contract)}(input)`)]] : []),
-      ],
-    ),
-    `**Goal.** ${meta.goal}`,
-    `**Context.** ${meta.context}`,
+    ...introSections(meta, { kind: contract.kind, type: contract.kind }, methodNameOf(contract) ? [['Client method', code(`lk.${methodNameOf(contract)}(input)`)]] : []),
     '## HTTP binding',
     table(
       ['', ''],

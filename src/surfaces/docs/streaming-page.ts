@@ -3,7 +3,7 @@ import { streamingMethodNameOf } from '../client/proxy-request.js';
 import { NEVER_EXPOSED_AS_TOOLS } from '../mcp/tool-catalog.js';
 import { fieldsOf, jsonSchemaOf } from './json-schema.js';
 import { code, fence, table } from './markdown.js';
-import { GENERATED_NOTICE, errorRowsOf, policyAndInputSections } from './operation-page.js';
+import { errorRowsOf, introSections, policyAndInputSections } from './operation-page.js';
 
 /** `GET|HEAD|… /v1/proxy/{key}/{id}/{path}`: how the index and the page name the binding. */
 export const streamingBindingOf = (contract: StreamingContract): string => `${contract.http.methods.join('|')} ${contract.http.path}`;
@@ -44,26 +44,10 @@ export function renderStreamingPage(contract: StreamingContract): string {
   const inputRows = fieldsOf(input).map((f) => [code(f.name), params.has(f.name) ? 'path' : 'query', code(f.type), f.required ? 'yes' : 'no', f.description]);
   const mcp = NEVER_EXPOSED_AS_TOOLS.get(meta.key);
   const sections = [
-    GENERATED_NOTICE,
-    `# ${meta.title}`,
-    `${code(meta.key)} · ${contract.kind} · v${meta.version} · ${meta.stability} · streaming`,
-    ...(meta.stability === 'deprecated' ? ['> **Deprecated.** This operation will be removed in a future major version.'] : []),
-    meta.description,
-    table(
-      ['', ''],
-      [
-        ['Key', code(meta.key)],
-        ['Version', meta.version],
-        ['Type', `${contract.kind} (streaming)`],
-        ['Stability', meta.stability],
-        ['Owners', meta.owners.join(', ')],
-        ['Tags', meta.tags.map(code).join(', ')],
-        ...(method ? [['Client method', code(`lk.${method}(${[...params].join(', ')}, options)`)]] : []),
-        ['MCP tool', mcp ? `none: ${mcp}` : 'none: streaming operations are not MCP tools'],
-      ],
-    ),
-    `**Goal.** ${meta.goal}`,
-    `**Context.** ${meta.context}`,
+    ...introSections(meta, { kind: contract.kind, type: `${contract.kind} (streaming)`, badge: 'streaming' }, [
+      ...(method ? [['Client method', code(`lk.${method}(${[...params].join(', ')}, options)`)]] : []),
+      ['MCP tool', mcp ? `none: ${mcp}` : 'none: streaming operations are not MCP tools'],
+    ]),
     '## HTTP binding',
     table(
       ['', ''],
