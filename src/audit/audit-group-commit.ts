@@ -16,14 +16,16 @@ interface Pending {
 
 /**
  * Writes audit events with group commit: each caller waits until its own event is
- * committed (so the proxy still relays nothing unaudited — fail-closed), but events that
- * arrive while a commit is running share the next one.
+ * committed (so the proxy relays and a mint returns nothing unaudited — fail-closed), but
+ * events that arrive in the same turn of the event loop, or while a commit is running,
+ * share one.
  *
  * Why: the audit chain serialises appends per tenant (the tenant row holds the chain head,
  * locked while appending), and every commit costs a flush to disk. One commit per proxied
  * request capped a tenant at the disk's commit rate (measured: ~30 requests/s on
  * PostgreSQL on a loaded host); sharing commits lets throughput follow load while an idle
- * caller still pays exactly one commit (no timer, no added wait).
+ * caller still pays exactly one commit (started on the next turn of the event loop: no
+ * timer).
  *
  * Each tenant's events are appended in arrival order in a transaction of their own (one
  * tenant's failure never fails another's callers, and no transaction ever locks two
