@@ -1,18 +1,20 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { POLICY_KEYS, ROLES, rolePolicies, type GrantablePolicyKey, type Role } from '../../../src/contracts/policies.js';
-import { NO_ERRORS, fieldErrorsOf, messageOf } from '../api/problems.js';
+import { messageOf } from '../api/problems.js';
 import { useStudio } from '../api/studio-context.js';
 import type { ApiKey } from '../api/types.js';
 import { useAction, usePaged } from '../api/use-load.js';
+import { useFormErrors } from '../forms/use-form-errors.js';
+import { LoadMore } from '../components/load-more.js';
 import { Badge } from '../components/badge.js';
 import { CopyField } from '../components/copy-field.js';
 import { ConfirmDialog, Dialog } from '../components/dialog.js';
 import { EmptyState, Loading, Notice, ProblemBanner } from '../components/feedback.js';
-import { CheckField, Field, fieldProps, useFocusFirstInvalid } from '../components/field.js';
+import { CheckField, Field, fieldProps } from '../components/field.js';
 import { Icon } from '../components/icons.js';
 import { PageHeader } from '../components/page-header.js';
 import { RelativeTime } from '../components/time.js';
-import { errorAt, mergeErrors } from '../forms/errors.js';
+import { errorAt } from '../forms/errors.js';
 
 const ROLE_TEXT: Record<Role, string> = {
   admin: 'Everything in the tenant except revealing credentials.',
@@ -124,13 +126,7 @@ export function ApiKeysPage() {
           </table>
         </div>
       )}
-      {list.hasMore ? (
-        <div className="more">
-          <button type="button" className="btn btn-secondary" onClick={list.loadMore} disabled={list.loading}>
-            Load more
-          </button>
-        </div>
-      ) : null}
+      <LoadMore list={list} />
       <Dialog open={creating} title="New API key" onClose={() => setCreating(false)} wide>
         <CreateKeyForm
           onCancel={() => setCreating(false)}
@@ -169,10 +165,7 @@ function CreateKeyForm({ onCreated, onCancel }: { onCreated: (r: { key: string; 
   const [userId, setUserId] = useState('');
   const [workspaceId, setWorkspaceId] = useState('');
   const [expiresAt, setExpiresAt] = useState('');
-  const [local, setLocal] = useState<Map<string, string>>(new Map());
-  const action = useAction();
-  useFocusFirstInvalid(formRef, action.error, local);
-  const errors = mergeErrors(action.error ? fieldErrorsOf(action.error) : NO_ERRORS, local);
+  const { action, setLocal, errors } = useFormErrors(formRef);
   const included = new Set(rolePolicies(role));
   const grantable = POLICY_KEYS.filter((p) => !included.has(p) && p !== 'platform.tenant.manage');
 

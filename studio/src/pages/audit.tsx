@@ -3,6 +3,7 @@ import { ALL_CONTRACTS } from '../../../src/contracts/index.js';
 import { useStudio } from '../api/studio-context.js';
 import type { AuditEvent } from '../api/types.js';
 import { useAction, useLoad, usePaged } from '../api/use-load.js';
+import { LoadMore } from '../components/load-more.js';
 import { Badge, type Tone } from '../components/badge.js';
 import { EmptyState, Loading, ProblemBanner } from '../components/feedback.js';
 import { Icon } from '../components/icons.js';
@@ -231,13 +232,7 @@ export function AuditPage() {
           </table>
         </div>
       )}
-      {list.hasMore ? (
-        <div className="more">
-          <button type="button" className="btn btn-secondary" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? 'Loading…' : 'Load older events'}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore list={list} label="Load older events" />
     </>
   );
 }

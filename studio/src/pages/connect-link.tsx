@@ -1,14 +1,13 @@
 import { type FormEvent, useRef, useState } from 'react';
-import { fieldErrorsOf } from '../api/problems.js';
 import { useStudio } from '../api/studio-context.js';
-import { useAction } from '../api/use-load.js';
+import { useFormErrors } from '../forms/use-form-errors.js';
 import { CopyField } from '../components/copy-field.js';
 import { Dialog } from '../components/dialog.js';
 import { ProblemBanner } from '../components/feedback.js';
-import { Field, fieldProps, useFocusFirstInvalid } from '../components/field.js';
+import { Field, fieldProps } from '../components/field.js';
 import { Icon } from '../components/icons.js';
 import { ExpiryCountdown } from '../components/time.js';
-import { errorAt, mergeErrors } from '../forms/errors.js';
+import { errorAt } from '../forms/errors.js';
 
 const CONNECTION_ID = /^[A-Za-z0-9._:@-]{1,255}$/;
 
@@ -36,11 +35,8 @@ function ConnectLinkDialog({ open, onClose, integrationKey, connectionId }: { op
   const [redirectUrl, setRedirectUrl] = useState('');
   const [expiresIn, setExpiresIn] = useState('1800');
   const [metadata, setMetadata] = useState('');
-  const [local, setLocal] = useState<Map<string, string>>(new Map());
   const [session, setSession] = useState<{ connectUrl: string; expiresAt: string } | null>(null);
-  const action = useAction();
-  useFocusFirstInvalid(formRef, action.error, local);
-  const errors = mergeErrors(fieldErrorsOf(action.error), local);
+  const { action, setLocal, errors } = useFormErrors(formRef);
 
   const close = () => {
     setSession(null); // the link holds a one-time token: forget it with the dialog

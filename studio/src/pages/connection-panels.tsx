@@ -1,15 +1,14 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { LatchkeyProblem } from '../../../src/surfaces/client/index.js';
-import { NO_ERRORS, fieldErrorsOf } from '../api/problems.js';
 import { useStudio } from '../api/studio-context.js';
 import type { Connection, Provider } from '../api/types.js';
-import { useAction } from '../api/use-load.js';
+import { useFormErrors } from '../forms/use-form-errors.js';
 import { ProblemBanner } from '../components/feedback.js';
-import { CheckField, Field, fieldProps, useFocusFirstInvalid } from '../components/field.js';
+import { CheckField, Field, fieldProps } from '../components/field.js';
 import { Panel } from '../components/page-header.js';
 import type { ResultLike } from '../components/test-result.js';
 import { CredentialFields, type TokenMeta, tokenMetaChanges, tokenMetaOf } from '../forms/credential-fields.js';
-import { errorAt, mergeErrors } from '../forms/errors.js';
+import { errorAt } from '../forms/errors.js';
 import { labelsToText, parseObject, textToLabels } from '../forms/labels.js';
 import { ParameterField } from '../forms/parameter-field.js';
 import { type FormValue, configPatch, initialValue } from '../forms/parameter-values.js';
@@ -27,10 +26,7 @@ export function CredentialsPanel({ record, provider, onSaved, onReload, readOnly
   const secrets = useSecretChanges();
   const [meta, setMeta] = useState<TokenMeta>(tokenMetaOf(record));
   const [verify, setVerify] = useState(true);
-  const [local, setLocal] = useState<Map<string, string>>(new Map());
-  const action = useAction();
-  useFocusFirstInvalid(formRef, action.error, local);
-  const errors = mergeErrors(action.error ? fieldErrorsOf(action.error) : NO_ERRORS, local);
+  const { action, setLocal, errors } = useFormErrors(formRef);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -80,10 +76,8 @@ export function SettingsPanel({ record, provider, authMethod, onSaved, onReload,
   const { lk, notify } = useStudio();
   const params = provider.parameters.filter((p) => p.level === 'connection' && !p.secret && (!p.authMethods || !authMethod || p.authMethods.includes(authMethod as never)));
   const [values, setValues] = useState<Record<string, FormValue>>(() => Object.fromEntries(params.map((p) => [p.name, initialValue(p, record.config[p.name])])));
-  const [local, setLocal] = useState<Map<string, string>>(new Map());
-  const action = useAction();
+  const { action, setLocal, errors } = useFormErrors();
   if (params.length === 0) return null;
-  const errors = mergeErrors(action.error ? fieldErrorsOf(action.error) : NO_ERRORS, local);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const { config, errors: errs } = configPatch(params, values, record.config);
@@ -123,9 +117,7 @@ export function MetadataPanel({ record, onSaved, onReload, readOnly }: { record:
   const { lk, notify } = useStudio();
   const [metadata, setMetadata] = useState(() => JSON.stringify(record.metadata, null, 2));
   const [labels, setLabels] = useState(() => labelsToText(record.labels));
-  const [local, setLocal] = useState<Map<string, string>>(new Map());
-  const action = useAction();
-  const errors = mergeErrors(action.error ? fieldErrorsOf(action.error) : NO_ERRORS, local);
+  const { action, setLocal, errors } = useFormErrors();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const md = parseObject(metadata);

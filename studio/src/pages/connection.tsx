@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { isNotFound, messageOf } from '../api/problems.js';
 import { useStudio } from '../api/studio-context.js';
 import { useAction, useLoad } from '../api/use-load.js';
+import { ToggleAndDelete } from '../components/record-actions.js';
 import { Badge, EnabledBadge, StatusBadge } from '../components/badge.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { EmptyState, Loading, ProblemBanner } from '../components/feedback.js';
@@ -115,13 +116,7 @@ export function ConnectionPage({ integrationKey, connectionId }: { integrationKe
                 </button>
               ) : null}
               {integration?.authMethod === 'oauth2' ? <ConnectLinkButton integrationKey={record.integration} connectionId={record.id} /> : null}
-              <button type="button" className="btn btn-secondary" onClick={toggle} disabled={action.busy}>
-                {record.enabled ? 'Disable' : 'Enable'}
-              </button>
-              <button type="button" className="btn btn-ghost-danger" onClick={() => setConfirmDelete(true)} disabled={action.busy}>
-                <Icon name="trash" size={16} />
-                Delete
-              </button>
+              <ToggleAndDelete enabled={record.enabled} busy={action.busy} onToggle={toggle} onDelete={() => setConfirmDelete(true)} />
             </>
           ) : null
         }

@@ -1,5 +1,6 @@
 import type { Connection } from '../api/types.js';
 import { usePaged } from '../api/use-load.js';
+import { LoadMore } from '../components/load-more.js';
 import { StatusBadge } from '../components/badge.js';
 import { EmptyState, Loading, ProblemBanner } from '../components/feedback.js';
 import { ExpiryCountdown, RelativeTime } from '../components/time.js';
@@ -93,13 +94,7 @@ export function ConnectionsTable({ integrationKey, filters = {} }: { integration
           </tbody>
         </table>
       </div>
-      {list.hasMore ? (
-        <div className="more">
-          <button type="button" className="btn btn-secondary" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore list={list} />
     </>
   );
 }

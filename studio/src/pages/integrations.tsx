@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useStudio } from '../api/studio-context.js';
 import { useLoad, usePaged } from '../api/use-load.js';
+import { LoadMore } from '../components/load-more.js';
 import { Badge, EnabledBadge } from '../components/badge.js';
 import { EmptyState, Loading, ProblemBanner } from '../components/feedback.js';
 import { Icon } from '../components/icons.js';
@@ -162,13 +163,7 @@ export function IntegrationsPage() {
           </table>
         </div>
       )}
-      {list.hasMore ? (
-        <div className="more">
-          <button type="button" className="btn btn-secondary" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore list={list} />
     </>
   );
 }

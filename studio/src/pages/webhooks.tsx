@@ -2,18 +2,20 @@ import { type FormEvent, useRef, useState } from 'react';
 import type { OperationOutput } from '../../../src/surfaces/client/index.js';
 import type { CreateWebhookEndpoint, ListWebhookDeliveries, ListWebhookEndpoints } from '../../../src/surfaces/client/contract-modules.js';
 import { WEBHOOK_EVENT_TYPES } from '../../../src/webhooks/webhook-events.js';
-import { NO_ERRORS, fieldErrorsOf, messageOf } from '../api/problems.js';
+import { messageOf } from '../api/problems.js';
 import { useStudio } from '../api/studio-context.js';
 import { useAction, usePaged } from '../api/use-load.js';
+import { useFormErrors } from '../forms/use-form-errors.js';
+import { LoadMore } from '../components/load-more.js';
 import { Badge, EnabledBadge, type Tone } from '../components/badge.js';
 import { CopyField } from '../components/copy-field.js';
 import { ConfirmDialog, Dialog } from '../components/dialog.js';
 import { EmptyState, Loading, Notice, ProblemBanner } from '../components/feedback.js';
-import { CheckField, Field, fieldProps, useFocusFirstInvalid } from '../components/field.js';
+import { CheckField, Field, fieldProps } from '../components/field.js';
 import { Icon } from '../components/icons.js';
 import { PageHeader } from '../components/page-header.js';
 import { RelativeTime } from '../components/time.js';
-import { errorAt, mergeErrors } from '../forms/errors.js';
+import { errorAt } from '../forms/errors.js';
 
 type Endpoint = OperationOutput<typeof ListWebhookEndpoints>['data'][number];
 type Created = OperationOutput<typeof CreateWebhookEndpoint>;
@@ -135,45 +137,48 @@ function Deliveries({ endpointId }: { endpointId: string }) {
   if (list.loading && list.items.length === 0) return <Loading />;
   if (list.items.length === 0) return <p className="muted small">No deliveries yet.</p>;
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col" className="hide-sm">
-              Attempts
-            </th>
-            <th scope="col" className="hide-sm">
-              Last answer
-            </th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.items.map((d) => (
-            <tr key={d.id}>
-              <td>
-                <code>{d.eventType}</code>
-              </td>
-              <td>
-                <Badge tone={DELIVERY_TONE[d.status]}>{d.status}</Badge>
-                {d.nextAttemptAt ? (
-                  <div className="muted small">
-                    next <RelativeTime at={d.nextAttemptAt} />
-                  </div>
-                ) : null}
-              </td>
-              <td className="hide-sm">{d.attemptCount}</td>
-              <td className="hide-sm small">{d.lastError ?? (d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : '—')}</td>
-              <td>
-                <RelativeTime at={d.createdAt} />
-              </td>
+    <>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Event</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="hide-sm">
+                Attempts
+              </th>
+              <th scope="col" className="hide-sm">
+                Last answer
+              </th>
+              <th scope="col">Created</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {list.items.map((d) => (
+              <tr key={d.id}>
+                <td>
+                  <code>{d.eventType}</code>
+                </td>
+                <td>
+                  <Badge tone={DELIVERY_TONE[d.status]}>{d.status}</Badge>
+                  {d.nextAttemptAt ? (
+                    <div className="muted small">
+                      next <RelativeTime at={d.nextAttemptAt} />
+                    </div>
+                  ) : null}
+                </td>
+                <td className="hide-sm">{d.attemptCount}</td>
+                <td className="hide-sm small">{d.lastError ?? (d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : '—')}</td>
+                <td>
+                  <RelativeTime at={d.createdAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <LoadMore list={list} label="Load older deliveries" />
+    </>
   );
 }
 
@@ -184,10 +189,7 @@ function CreateEndpointForm({ onCreated, onCancel }: { onCreated: (c: Created) =
   const [events, setEvents] = useState<string[]>([...WEBHOOK_EVENT_TYPES]);
   const [description, setDescription] = useState('');
   const [enabled, setEnabled] = useState(true);
-  const [local, setLocal] = useState<Map<string, string>>(new Map());
-  const action = useAction();
-  useFocusFirstInvalid(formRef, action.error, local);
-  const errors = mergeErrors(action.error ? fieldErrorsOf(action.error) : NO_ERRORS, local);
+  const { action, setLocal, errors } = useFormErrors(formRef);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const errs = new Map<string, string>();
