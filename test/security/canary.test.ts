@@ -346,6 +346,9 @@ describe.each(engines)('canaries never leave through any surface (%s)', (engine)
     await expectStatus('create webhook', 201, 'POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/canary', events: ['connection.updated'] } });
     await expectStatus('list webhooks', 200, 'GET', '/v1/webhooks');
     await expectStatus('metrics', 200, 'GET', '/metrics');
+    // Who am I: the caller's key described (id, name, prefix), never the key itself.
+    const me = await expectStatus('who am I', 200, 'GET', '/v1/me', { key: runtimeKey });
+    expect(me.body.key.prefix.length).toBeGreaterThan(0);
 
     // ---- the proxy and the connection test sign with every OAuth 1.0a secret in hand ----
     const o1 = `/v1/proxy/http-oauth1/u-o1/statuses/${marker}`;
