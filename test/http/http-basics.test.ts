@@ -34,6 +34,12 @@ describe('request ids, headers, authentication and system routes', () => {
       expect(err.body.requestId).toBe('req-err-1');
     });
 
+    it("binds the request id to the request's log lines (the child logger is built on first use)", async () => {
+      await s.request('GET', '/v1/integrations', { headers: { 'x-request-id': 'req-log-bound-1' } });
+      const line = s.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === 'req-log-bound-1' && l.msg === 'request');
+      expect(line).toMatchObject({ method: 'GET', path: '/v1/integrations', status: 200, service: 'latchkey' });
+    });
+
     it('generates one when absent or unusable', async () => {
       const ids = new Set<string>();
       for (const given of [undefined, 'has space', 'x'.repeat(129), '<script>', 'a\u00e9', '']) {

@@ -12,6 +12,7 @@ import { registerContractRoutes } from './contract-routes.js';
 import { DOCS_SCRIPT, docsHtml } from './docs-page.js';
 import { clientErrorHandler, frameworkErrorHandler } from './framework-errors.js';
 import { registerDrainHeader } from './graceful-close.js';
+import { lazyChildLoggerFactory } from './lazy-request-logger.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { registerConnectRoutes } from './connect-routes.js';
 import type { ConnectSessions } from '../../oauth/connect-sessions.js';
@@ -64,6 +65,8 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     // Our own onResponse hook logs one line per request (path only, never the query).
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's child logger is built only if the request logs (see lazy-request-logger.ts).
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: deps.bodyLimitBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
