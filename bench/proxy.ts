@@ -12,6 +12,10 @@
  * and connection, decrypts the credential, forwards over a pooled keep-alive socket and
  * writes one hash-chained audit event before relaying (fail-closed).
  *
+ * A what-if row runs the same requests through a bare Fastify pass-through on the same
+ * keep-alive pool design (no authentication, database, credential or audit): the ceiling
+ * any Node proxy reaches on this host, since every proxied request is served twice.
+ *
  * A reference row runs Latchkey's own connection read (`GET …/connections/{id}`) on the same
  * server, to show what one API request costs on the host at the time (a shared host drifts).
  *
@@ -38,6 +42,8 @@ interface ProxyResults {
   directAfter: LoadResult;
   directProbe: LoadResult | null;
   proxiedProbe: LoadResult | null;
+  /** The same requests through a bare Fastify pass-through (the ceiling, see startPassThrough). */
+  passThrough: LoadResult;
 }
 
 async function expectStatus(server: ServerHandle, method: string, path: string, status: number, body?: unknown) {
@@ -100,6 +106,9 @@ async function proxyOnce(engine: Engine, opts: BenchOptions): Promise<ProxyResul
       const directBefore = await direct(opts.connections, opts.durationS, 'direct (before)');
       const proxiedLoaded = await proxied(opts.connections, opts.durationS, `proxied (${engine})`);
       const directAfter = await direct(opts.connections, opts.durationS, 'direct (after)');
+      const passThrough = await withServer('passthrough', 'sqlite', { env: { BENCH_UPSTREAM_URL: upstream.url } }, (bare) =>
+        runLoad({ url: bare.url, requests: proxiedRequests, server: bare, connections: opts.connections, durationS: opts.durationS, title: 'bare pass-through (what-if)' }),
+      );
       const read = await runLoad({ url: server.url, requests: readRequests, server, connections: opts.connections, durationS: opts.durationS, title: `connection read, reference (${engine})` });
       let directProbe: LoadResult | null = null;
       let proxiedProbe: LoadResult | null = null;
@@ -108,7 +117,7 @@ async function proxyOnce(engine: Engine, opts: BenchOptions): Promise<ProxyResul
         directProbe = await direct(1, opts.probeS, 'direct, 1 connection');
         proxiedProbe = await proxied(1, opts.probeS, `proxied, 1 connection (${engine})`);
       }
-      return { read, directBefore, proxied: proxiedLoaded, directAfter, directProbe, proxiedProbe };
+      return { read, directBefore, proxied: proxiedLoaded, directAfter, directProbe, proxiedProbe, passThrough };
     }),
   );
 }
@@ -129,10 +138,13 @@ export async function runProxyBench(opts: BenchOptions): Promise<{ rows: BenchRo
     loaded.target = { text: `≥${PROXY_TARGET.minRatio * 100}% of direct`, pass: (loaded.ratio ?? 0) >= PROXY_TARGET.minRatio && loaded.non2xx === 0 && loaded.errors === 0 };
     rows.push(loaded);
     rows.push(rowOf('proxy', '-', 'direct GET / (after)', r.directAfter, null));
+    raw[`passthrough-${engine}`] = r.passThrough;
+    rows.push(rowOf('what-if', '-', 'bare Fastify pass-through, no work', r.passThrough, directThroughput, undefined, directCpu));
     raw[`read-${engine}`] = r.read;
     rows.push(rowOf('proxy', engine, 'GET connection (reference)', r.read, directThroughput, undefined, directCpu));
     const addedLoaded = { p50: r.proxied.overall.p50 - mean(r.directBefore.overall.p50, r.directAfter.overall.p50), p99: r.proxied.overall.p99 - mean(r.directBefore.overall.p99, r.directAfter.overall.p99) };
     notes.push(`${engine}: ${opts.connections} connections: proxied ${round(r.proxied.throughput, 0)} req/s vs direct ${round(directThroughput, 0)} req/s (${((loaded.ratio ?? 0) * 100).toFixed(1)}%); added latency p50 +${addedLoaded.p50.toFixed(2)} ms, p99 +${addedLoaded.p99.toFixed(2)} ms (includes queueing)`);
+    notes.push(`${engine}: ceiling: a bare Fastify pass-through (no auth, database, credential or audit) reaches ${round(r.passThrough.throughput, 0)} req/s, ${(100 * r.passThrough.throughput / directThroughput).toFixed(1)}% of direct, ${r.passThrough.serverCpuUsPerRequest?.toFixed(0) ?? '-'} µs CPU/req`);
     notes.push(`${engine}: reference: Latchkey's connection read on the same server ${round(r.read.throughput, 0)} req/s, ${r.read.serverCpuUsPerRequest?.toFixed(0) ?? '-'} µs CPU/req; proxied ${r.proxied.serverCpuUsPerRequest?.toFixed(0) ?? '-'} µs CPU/req`);
     if (r.directProbe && r.proxiedProbe) {
       raw[`direct-probe-${engine}`] = r.directProbe;

@@ -1,6 +1,6 @@
 /**
  * Child-process entry for a server under test. Spawned by bench/lib/servers.ts with
- * `node --import tsx bench/lib/server-process.ts <hello|latchkey> [sqlite|postgres]` and an
+ * `node --import tsx bench/lib/server-process.ts <hello|latchkey|passthrough> [sqlite|postgres]` and an
  * IPC channel. Reports `{ type: 'ready', url, adminKey }`, and on `{ type: 'stop' }`
  * closes the server, removes its data (temp dir / schema) and exits normally, so that
  * `--cpu-prof` can write its profile.
@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { applyExperiments, experimentsFromEnv } from './experiments.js';
-import { type Engine, type RunningTarget, type TargetKind, startHelloWorld, startLatchkey } from './targets.js';
+import { type Engine, type RunningTarget, type TargetKind, startHelloWorld, startLatchkey, startPassThrough } from './targets.js';
 
 export type ChildMessage =
   | { type: 'ready'; url: string; adminKey: string | null; pid: number }
@@ -53,7 +53,11 @@ async function main(): Promise<void> {
   }
   let target: RunningTarget;
   try {
-    target = kind === 'hello' ? await startHelloWorld() : await startLatchkey(engine);
+    if (kind === 'passthrough') {
+      const upstream = process.env.BENCH_UPSTREAM_URL;
+      if (!upstream) throw new Error('the pass-through target needs BENCH_UPSTREAM_URL');
+      target = await startPassThrough(upstream);
+    } else target = kind === 'hello' ? await startHelloWorld() : await startLatchkey(engine);
   } catch (error) {
     await send({ type: 'error', message: (error as Error).stack ?? String(error) });
     process.exit(1);

@@ -56,7 +56,7 @@ export function spawnServer(kind: TargetKind, engine: Engine = 'sqlite', opts: S
   const execArgv = ['--import', 'tsx', ...(opts.nodeFlags ?? [])];
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = fork(ENTRY, [kind, engine], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...opts.env } });
-  const label = kind === 'hello' ? 'hello' : `latchkey/${engine}`;
+  const label = kind === 'latchkey' ? `latchkey/${engine}` : kind;
   forward(child, label);
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
@@ -99,7 +99,7 @@ export function spawnServer(kind: TargetKind, engine: Engine = 'sqlite', opts: S
             return m.type === 'cpu' ? { user: m.user, system: m.system } : { user: 0, system: 0 };
           },
           kind,
-          engine: kind === 'hello' ? null : engine,
+          engine: kind === 'latchkey' ? engine : null,
           url: m.url,
           adminKey: m.adminKey,
           pid: m.pid,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request as httpRequest } from 'node:http';
 import Fastify from 'fastify';
 import { createLatchkey } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -15,7 +16,7 @@ import { createBenchSchema } from './postgres.js';
  */
 
 export type Engine = 'sqlite' | 'postgres';
-export type TargetKind = 'hello' | 'latchkey';
+export type TargetKind = 'hello' | 'latchkey' | 'passthrough';
 
 export interface RunningTarget {
   kind: TargetKind;
@@ -60,6 +61,39 @@ export async function startHelloWorld(): Promise<RunningTarget> {
   app.get('/record', async () => SAMPLE_RECORD);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return { kind: 'hello', engine: null, url: address, adminKey: null, close: () => app.close() };
+}
+
+/**
+ * A bare Fastify (same version as Latchkey) that forwards every `GET` to `upstreamUrl`
+ * over a keep-alive pool and streams the answer back: no authentication, no database, no
+ * credential, no audit, no header filtering. It is the proxy benchmark's ceiling: what any
+ * proxy built on Node's HTTP server and client reaches on this host, before doing any of
+ * the work Latchkey's proxy does.
+ */
+export async function startPassThrough(upstreamUrl: string): Promise<RunningTarget> {
+  const upstream = new URL(upstreamUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const app = Fastify({ logger: false });
+  app.get('/*', (request, reply) => {
+    const path = request.url.replace(/^\/[^/]*\/[^/]*\/[^/]*\/[^/]*/, '') || '/';
+    const outbound = httpRequest({ host: upstream.hostname, port: upstream.port, path, method: 'GET', agent }, (answer) => {
+      reply.code(answer.statusCode ?? 502).header('content-type', answer.headers['content-type'] ?? 'application/octet-stream').send(answer);
+    });
+    outbound.on('error', (error) => reply.code(502).send({ error: error.message }));
+    outbound.end();
+    return reply;
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    kind: 'passthrough',
+    engine: null,
+    url: address,
+    adminKey: null,
+    close: async () => {
+      await app.close();
+      agent.destroy();
+    },
+  };
 }
 
 /**
