@@ -37,7 +37,11 @@ export interface TokenServiceOptions {
   timeoutMs: number;
   /** Allow `http://` token endpoints (only with LATCHKEY_ALLOW_PRIVATE_NETWORKS, for development and tests). */
   allowInsecure: boolean;
-  /** How long a refresh lease lasts before another instance may take over (a crashed holder). */
+  /**
+   * The shortest a refresh lease lasts before another instance may take over (a crashed
+   * holder). The lease is never shorter than the longest a live holder can take (see
+   * {@link refreshLeaseMs}), so a slow provider cannot get one refresh made twice.
+   */
   leaseMs?: number;
   /** Attempts and first backoff delay for transient token-endpoint failures. */
   retry?: { attempts: number; baseDelayMs: number };
@@ -59,6 +63,28 @@ interface Caller {
 }
 
 const OAUTH_TYPES = new Set(['oauth2', 'oauth2_client_credentials', 'oauth2_password']);
+const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 200 } as const;
+/** Room on top of a holder's longest token requests: the reads and the write around them. */
+const LEASE_SLACK_MS = 5_000;
+
+/**
+ * How long a refresh lease must last: every attempt timing out and every backoff at its
+ * longest, plus slack. Were it shorter, a second instance could take the lease from a live
+ * holder still waiting on a slow provider and spend the same refresh token again; with
+ * rotating refresh tokens the provider then refuses one of the two and the connection
+ * breaks although the refresh succeeded.
+ *
+ * @example
+ * ```ts
+ * refreshLeaseMs({ timeoutMs: 10_000, retry: { attempts: 3, baseDelayMs: 200 } }); // 35_600
+ * ```
+ */
+export function refreshLeaseMs(opts: Pick<TokenServiceOptions, 'timeoutMs' | 'retry' | 'leaseMs'>): number {
+  const { attempts, baseDelayMs } = opts.retry ?? DEFAULT_RETRY;
+  // Backoff before attempt k+1 is at most baseDelayMs·2^(k−1): their sum is baseDelayMs·(2^(attempts−1) − 1).
+  const longest = attempts * opts.timeoutMs + baseDelayMs * (2 ** Math.max(0, attempts - 1) - 1) + LEASE_SLACK_MS;
+  return Math.max(opts.leaseMs ?? 30_000, longest);
+}
 const POLL_MS = 25;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,6 +108,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class TokenService {
   private readonly inflight = new Map<string, Promise<MintedToken>>();
   private readonly lease: RefreshLease;
+  private readonly leaseMs: number;
   private readonly clock: () => Date;
 
   constructor(
@@ -89,7 +116,8 @@ export class TokenService {
     private readonly opts: TokenServiceOptions,
   ) {
     this.clock = opts.clock ?? (() => new Date());
-    this.lease = new RefreshLease(deps.db, opts.instanceId, opts.leaseMs ?? 30_000);
+    this.leaseMs = refreshLeaseMs(opts);
+    this.lease = new RefreshLease(deps.db, opts.instanceId, this.leaseMs);
   }
 
   /** True when the connection holds an OAuth credential type this service manages. */
@@ -184,7 +212,7 @@ export class TokenService {
    * refresh that finished after they started (or a fresh token), they use it.
    */
   private async refreshOnce(integration: IntegrationTable, uid: string, started: Date, caller: Caller, force: boolean): Promise<MintedToken> {
-    const deadline = started.getTime() + (this.opts.leaseMs ?? 30_000) + 5_000;
+    const deadline = started.getTime() + this.leaseMs + 5_000;
     for (;;) {
       const now = this.clock();
       if (await this.lease.acquire(uid, now)) return this.refreshHoldingLease(integration, uid, started, caller, force);
@@ -244,7 +272,7 @@ export class TokenService {
   }
 
   private async grantWithRetry(integration: IntegrationTable, row: ConnectionTable, stored: Record<string, string>): Promise<TokenSet> {
-    const { attempts, baseDelayMs } = this.opts.retry ?? { attempts: 3, baseDelayMs: 200 };
+    const { attempts, baseDelayMs } = this.opts.retry ?? DEFAULT_RETRY;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.grant(integration, row, stored);
