@@ -75,7 +75,11 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
   const logger = createLogger(config.logLevel, opts.logDestination);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const catalog = loadCatalog();
-  const store: Store = openStore({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+  const store: Store = openStore({
+    url: config.databaseUrl,
+    poolSize: config.dbPoolSize,
+    onPoolError: (error) => logger.warn({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'database connection lost; the pool reconnects on the next query'),
+  });
   try {
     await migrateToLatest(store.db, store.engine);
     // Refuses a root key that cannot unwrap the stored data keys, naming the key id needed.

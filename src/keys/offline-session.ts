@@ -26,7 +26,7 @@ export async function openOfflineSession(config: LatchkeyConfig, warn: (message:
   if (sqlite && !existsSync(config.databaseUrl)) {
     throw new Error(`no Latchkey database at ${config.databaseUrl}: check --data-dir / LATCHKEY_DATA_DIR (or run latchkey init)`);
   }
-  const store = openStore({ url: config.databaseUrl, poolSize: 4 });
+  const store = openStore({ url: config.databaseUrl, poolSize: 4, onPoolError: (error) => warn(`database connection lost (${error.message}); reconnecting`) });
   try {
     await migrateToLatest(store.db, store.engine);
     const keyring = await openKeyring(store, config, warn, options);

@@ -26,7 +26,16 @@ export interface OpenStoreOptions {
   url: string;
   /** PostgreSQL pool size per instance. */
   poolSize?: number;
+  /**
+   * Called when PostgreSQL drops an idle pooled connection (a restart, a failover, an
+   * administrator's `pg_terminate_backend`, an idle timeout of a pooler). The pool replaces
+   * it on the next query; without a listener the error would end the process.
+   */
+  onPoolError?: (error: Error) => void;
 }
+
+/** How long a query waits for a pooled PostgreSQL connection before failing (instead of hanging on an exhausted pool or an unreachable server). */
+export const POOL_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Opens SQLite (WAL, NORMAL sync, foreign keys on) or a PostgreSQL pool.
@@ -38,7 +47,8 @@ export interface OpenStoreOptions {
  */
 export function openStore(opts: OpenStoreOptions): Store {
   if (/^postgres(ql)?:\/\//.test(opts.url)) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS });
+    pool.on('error', (error) => opts.onPoolError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
