@@ -143,13 +143,14 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
       pollIntervalMs: config.webhookPollMs,
       userAgent: `Latchkey-Webhooks/${VERSION}`,
     });
-    const sweeper = new RefreshSweeper(tokens, services.connect, config.refreshSweepMs, logger);
+    const idempotency = new IdempotencyStore(keyring);
+    const sweeper = new RefreshSweeper(tokens, services.connect, config.refreshSweepMs, logger, () => idempotency.purgeExpired(store.db, new Date()));
     const authenticator = new Authenticator(store);
     const registry = new Registry(ALL_CONTRACTS, {
       store,
       audit,
       auditCommit,
-      idempotency: new IdempotencyStore(keyring),
+      idempotency,
       onInternalError: (key, error) => logger.error({ operation: key, err: error }, 'operation failed'),
     });
     bindHandlers(registry, services, { onKeyRevoked: (id) => authenticator.forget(id) }).seal();

@@ -70,6 +70,17 @@ export class IdempotencyStore {
     await trx.updateTable('idempotency_keys').set({ state: 'done', response: ciphertext }).where('tenant_id', '=', tenantId).where('idem_key', '=', key).execute();
   }
 
+  /**
+   * Deletes every record older than the retention (24 h), in every tenant. Without it a
+   * key used once would keep its encrypted response — for a new API key, the key itself —
+   * for ever. Run periodically (the refresh sweeper does); returns how many were deleted.
+   */
+  async purgeExpired(db: Kysely<Database>, now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - RETENTION_MS).toISOString();
+    const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Releases a claim whose operation failed, so the client may retry. */
   async abandon(db: Kysely<Database>, tenantId: string, key: string): Promise<void> {
     await db.deleteFrom('idempotency_keys').where('tenant_id', '=', tenantId).where('idem_key', '=', key).where('state', '=', 'pending').execute();

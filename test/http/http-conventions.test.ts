@@ -1,3 +1,4 @@
+import { IdempotencyStore } from '../../src/store/idempotency-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestResponse, type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
 import { createConnection, createIntegration, dbSnapshot, expectProblem } from './fixtures.js';
@@ -82,6 +83,22 @@ describe('HTTP conventions', () => {
         // Without the header the same body is a new request (here: a duplicate).
         expect((await s.request('POST', c.path, { body: c.body })).status).toBe(c.table === 'api_keys' ? 201 : 409);
       }
+    });
+
+    it('records are purged after their 24 h, in every tenant: a new API key does not stay in the database for ever', async () => {
+      const headers = { 'idempotency-key': `purge-${Date.now()}` };
+      const created = await s.request('POST', '/v1/api-keys', { body: { name: 'purged-idem', role: 'viewer' }, headers });
+      expect(created.status, created.text).toBe(201);
+      const store = s.lk.services.store;
+      const idempotency = new IdempotencyStore(s.lk.services.keyring);
+      const held = () => store.db.selectFrom('idempotency_keys').select('idem_key').where('idem_key', '=', headers['idempotency-key']).execute();
+      expect(await held()).toHaveLength(1);
+      // Not yet: a retry within the day still replays.
+      expect(await idempotency.purgeExpired(store.db, new Date(Date.now() + 23 * 3600_000))).toBe(0);
+      expect(await held()).toHaveLength(1);
+      expect(await idempotency.purgeExpired(store.db, new Date(Date.now() + 25 * 3600_000))).toBeGreaterThanOrEqual(1);
+      expect(await held()).toHaveLength(0);
+      expect(await store.db.selectFrom('idempotency_keys').select('idem_key').execute()).toHaveLength(0);
     });
 
     it('a failed request releases its key; a malformed key → 400', async () => {
