@@ -2,8 +2,14 @@ import { z } from 'zod';
 
 /** Integration key: `^[A-Za-z0-9_-]{1,64}$`, unique in a tenant. */
 export const IntegrationKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match ^[A-Za-z0-9_-]{1,64}$');
-/** Connection id, chosen by the caller: `^[A-Za-z0-9._:@-]{1,255}$`. */
-export const ConnectionId = z.string().regex(/^[A-Za-z0-9._:@-]{1,255}$/, 'must match ^[A-Za-z0-9._:@-]{1,255}$');
+/**
+ * Connection id, chosen by the caller: `^[A-Za-z0-9._:@-]{1,255}$`, except `.` and `..`,
+ * which every URL client collapses as path segments (the id would name the integration).
+ */
+export const ConnectionId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:@-]{1,255}$/, 'must match ^[A-Za-z0-9._:@-]{1,255}$')
+  .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".." (URL clients collapse them as path segments)');
 export const ProviderKey = z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'must be a provider key');
 export const OpaqueId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, 'must be an identifier');
 export const Timestamp = z.string().describe('ISO 8601 date-time (UTC)');

@@ -7,6 +7,7 @@ import {
   type ContractCall,
   bodyContracts,
   callContract,
+  createIntegration,
   dbSnapshot,
   expectFieldError,
   expectProblem,
@@ -190,6 +191,18 @@ describe('bad input', () => {
       }
     });
   }
+
+  it('connection ids "." and ".." are refused on create (URL clients collapse them, so the record could never be read)', async () => {
+    const key = await createIntegration(s, s.adminKey);
+    for (const id of ['.', '..']) {
+      const before = await dbSnapshot(s);
+      const res = await s.request('POST', `/v1/integrations/${key}/connections`, { body: { id, credentials: { type: 'oauth2', accessToken: 'a' } } });
+      expectFieldError(res, 'id');
+      expect(await dbSnapshot(s)).toEqual(before);
+    }
+    // Dots are otherwise fine.
+    expect((await s.request('POST', `/v1/integrations/${key}/connections`, { body: { id: '...', credentials: { type: 'oauth2', accessToken: 'a' } } })).status).toBe(201);
+  });
 
   describe('path parameters', () => {
     for (const contract of ALL_CONTRACTS.filter((c) => pathParamsOf(c.http.path).length > 0)) {
