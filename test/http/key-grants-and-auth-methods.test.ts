@@ -22,6 +22,14 @@ describe('key grants, auth method changes and If-Match lists', () => {
     expect(reveal.body.apiKey.policies).toEqual(['platform.credential.reveal']);
   });
 
+  it('a stored role this version does not know grants nothing (deny by default, no fallback role)', async () => {
+    // Changed before first use (the authenticator caches principals briefly).
+    const other = await s.newKey('viewer', { name: 'unknown-role-2' });
+    await s.lk.services.store.db.updateTable('api_keys').set({ role: 'superuser' }).where('name', '=', 'unknown-role-2').execute();
+    const res = await s.request('GET', '/v1/integrations', { key: other });
+    expect(res.status, res.text).toBe(401);
+  });
+
   it('PUT without authMethod keeps the stored one; a change that strands connections is a 409', async () => {
     const body = { key: 'gh-pat', provider: 'github', displayName: 'GH', authMethod: 'pat' };
     expect((await s.request('POST', '/v1/integrations', { body })).status).toBe(201);

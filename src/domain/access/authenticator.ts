@@ -53,7 +53,10 @@ export class Authenticator {
     if (!row || row.revoked_at !== null) return null;
     const keyExpiresAt = row.expires_at ? Date.parse(row.expires_at) : null;
     if (keyExpiresAt !== null && keyExpiresAt <= now) return null;
-    const role = (ROLES as readonly string[]).includes(row.role) ? (row.role as Role) : 'viewer';
+    // Deny by default: a role this version does not know (a newer version's, or a tampered
+    // row) grants nothing, rather than falling back to some role's permissions.
+    if (!(ROLES as readonly string[]).includes(row.role)) return null;
+    const role = row.role as Role;
     const principal: Principal = {
       tenantId: row.tenant_id,
       keyId: row.id,
