@@ -139,7 +139,7 @@ export class TokenService {
     if (row.enabled !== 1) throw new LatchkeyError('conflict', `connection "${row.id}" is disabled`, { reason: 'connection_disabled' });
     if (!opts.force) {
       if (row.status === 'error') throw connectionInError(row);
-      if (this.isFresh(row)) {
+      if (this.isFresh(row) || this.backingOff(row)) {
         const token = await this.storedToken(this.deps.db, row);
         if (token) return token;
       }
@@ -187,6 +187,17 @@ export class TokenService {
   isFresh(row: ConnectionTable, now = this.clock()): boolean {
     if (row.expires_at === null) return row.last_refreshed_at !== null || row.credential_type === 'oauth2';
     return Date.parse(row.expires_at) - now.getTime() > this.opts.refreshMarginMs;
+  }
+
+  /**
+   * True while the token endpoint is being backed off after transient failures and the
+   * stored token has not actually expired: callers get that token at once instead of each
+   * retrying a provider that is down (the sweep retries when the backoff ends).
+   */
+  private backingOff(row: ConnectionTable): boolean {
+    if (!row.next_refresh_at || row.expires_at === null) return false;
+    const now = this.clock().getTime();
+    return Date.parse(row.next_refresh_at) > now && Date.parse(row.expires_at) > now;
   }
 
   private async storedToken(db: Kysely<Database>, row: ConnectionTable): Promise<MintedToken | null> {

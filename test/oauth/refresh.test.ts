@@ -50,7 +50,7 @@ describe('refresh of authorization-code connections (tokens live 60 s, margin 5 
     expect(res.text).not.toContain(secrets.accessToken!);
   });
 
-  it('transient failures (5xx) retry with backoff, keep the connection active and hand out the still-valid token', async () => {
+  it('transient failures (5xx) retry with backoff, keep the connection active and hand out the still-valid token, without retrying on every mint', async () => {
     await connectThroughBrowser(w, 'acme', 'flaky');
     const { secrets } = await storedSecrets(w, 'acme', 'flaky');
     const before = w.as.tokenRequests.length;
@@ -60,6 +60,14 @@ describe('refresh of authorization-code connections (tokens live 60 s, margin 5 
       expect(res.status, res.text).toBe(200);
       expect(res.body.accessToken).toBe(secrets.accessToken);
       expect(w.as.tokenRequests.length - before).toBe(3); // three attempts
+      // While the refresh is backed off, mints hand out the still-valid token without
+      // retrying the provider again (each used to make three more attempts).
+      for (let i = 0; i < 3; i++) {
+        const again = await w.s.request('POST', '/v1/integrations/acme/connections/flaky/token');
+        expect(again.status, again.text).toBe(200);
+        expect(again.body.accessToken).toBe(secrets.accessToken);
+      }
+      expect(w.as.tokenRequests.length - before).toBe(3);
     } finally {
       w.as.failTokenEndpointWith = null;
     }
