@@ -283,6 +283,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('webhook_deliveries_completed').on('webhook_deliveries').columns(['completed_at']).execute();
     },
   },
+  '0006_connect_browser_binding': {
+    // The hash of the cookie a connect link sets in the browser that opens it; the callback
+    // requires it, so a forwarded authorization URL cannot complete someone else's flow.
+    // Sessions opened before this have none and are refused at the callback (they expire
+    // within a day at most).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('connect_sessions').addColumn('binding_hash', 'text').execute();
+    },
+  },
 };
 
 class InCodeMigrations implements MigrationProvider {

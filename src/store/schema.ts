@@ -144,6 +144,8 @@ export interface ConnectSessionTable {
   redirect_url: string | null;
   token_hash: string;
   state_hash: string | null;
+  /** SHA-256 of the cookie set in the browser that opened the link (`0006_connect_browser_binding`). */
+  binding_hash: string | null;
   verifier: string | null;
   created_by: string | null;
   created_at: string;

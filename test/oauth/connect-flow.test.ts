@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type TestServer, startTestServer } from '../support/harness.js';
 import { browse } from '../support/oauth-server.js';
-import { APP_RETURN, type OAuthWorld, connectThroughBrowser, oauthIntegration, startOAuthWorld } from './support.js';
+import { APP_RETURN, type OAuthWorld, connectThroughBrowser, oauthIntegration, openUntilCallback, startOAuthWorld } from './support.js';
 
 describe('OAuth connect flow against oidc-provider', () => {
   let w: OAuthWorld;
@@ -22,6 +23,10 @@ describe('OAuth connect flow against oidc-provider', () => {
     return res;
   };
   const connectionCount = async () => Number((await w.s.lk.services.store.db.selectFrom('connections').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const auditCount = async () => Number((await w.s.lk.services.store.db.selectFrom('audit_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const sessionRow = (connectionId: string) =>
+    w.s.lk.services.store.db.selectFrom('connect_sessions').select(['uid', 'opened_at', 'completed_at', 'outcome']).where('connection_id', '=', connectionId).executeTakeFirstOrThrow();
+  const landedAt = (res: Response) => Object.fromEntries(new URL(res.headers.get('location')!).searchParams);
 
   it('consents, exchanges the code with PKCE, stores the tokens write-only and returns the user with success', async () => {
     const before = w.as.tokenRequests.length;
@@ -73,11 +78,14 @@ describe('OAuth connect flow against oidc-provider', () => {
 
   it('accepts a state once: a replayed callback is sent back with invalid_state and changes nothing', async () => {
     const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'replay-1', redirectUrl: APP_RETURN } });
-    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
-    const first = await fetch(callback, { redirect: 'manual' });
+    const { callback, cookie } = await openUntilCallback(w, created.body.connectUrl);
+    const first = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     expect(new URL(first.headers.get('location')!).searchParams.get('status')).toBe('success');
+    // The callback clears the binding cookie it no longer needs.
+    expect(first.headers.getSetCookie()).toEqual([`${cookie.split('=')[0]}=; Max-Age=0; Path=/oauth/callback; HttpOnly; SameSite=Lax`]);
     const tokensBefore = w.as.tokenRequests.length;
-    const replay = await fetch(callback, { redirect: 'manual' });
+    // Even from the browser that opened the link, with its cookie kept.
+    const replay = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     const back = new URL(replay.headers.get('location')!);
     expect(back.origin + back.pathname).toBe(APP_RETURN);
     expect(Object.fromEntries(back.searchParams)).toEqual({ status: 'error', error: 'invalid_state' });
@@ -91,6 +99,81 @@ describe('OAuth connect flow against oidc-provider', () => {
     expect(new URL(first.headers.get('location')!).origin).toBe(w.as.issuer);
     const second = await fetch(created.body.connectUrl, { redirect: 'manual' });
     expect(Object.fromEntries(new URL(second.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'invalid_session' });
+  });
+
+  it('binds the flow to the browser that opened the link: a cookie scoped to the callback, as long as the session lives', async () => {
+    const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'cookie-1', redirectUrl: APP_RETURN, expiresIn: 600 } });
+    const opened = await fetch(created.body.connectUrl, { redirect: 'manual' });
+    const [setCookie, ...more] = opened.headers.getSetCookie();
+    expect(more).toEqual([]);
+    expect(setCookie).toBeDefined();
+    const [pair, ...attributes] = setCookie!.split('; ');
+    const session = await w.s.lk.services.store.db.selectFrom('connect_sessions').select(['uid', 'binding_hash']).where('connection_id', '=', 'cookie-1').executeTakeFirstOrThrow();
+    expect(pair).toMatch(new RegExp(`^lk_connect_${session.uid}=[A-Za-z0-9_-]{43}$`));
+    expect(attributes).toEqual([expect.stringMatching(/^Max-Age=(59\d|600)$/), 'Path=/oauth/callback', 'HttpOnly', 'SameSite=Lax']); // no Secure over plain http
+    expect(session.binding_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a callback from a browser that did not open the link (a forwarded authorization URL) → invalid_session, no token request, no connection', async () => {
+    const before = await connectionCount();
+    const tokensBefore = w.as.tokenRequests.length;
+    // The attacker opens their own link and sends the provider's authorization URL to the
+    // victim, who consents in their own browser: the callback carries the victim's code.
+    const forwarded = async (connectionId: string) => {
+      const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId, redirectUrl: APP_RETURN } });
+      const opened = await fetch(created.body.connectUrl, { redirect: 'manual' });
+      const attackerCookie = opened.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+      return { callback: await browse(opened.headers.get('location')!, `${w.s.baseUrl}/oauth/callback`), cookieName: `lk_connect_${(await sessionRow(connectionId)).uid}`, attackerCookie };
+    };
+    // The victim's browser has a binding cookie of its own, from a link it opened itself.
+    const own = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'victim-own', redirectUrl: APP_RETURN } });
+    const victimCookie = (await openUntilCallback(w, own.body.connectUrl)).cookie;
+
+    const cases: [string, (cookieName: string) => Record<string, string>][] = [
+      ['forwarded-none', () => ({})],
+      ['forwarded-own', () => ({ cookie: victimCookie })],
+      ['forwarded-forged', (cookieName) => ({ cookie: `${cookieName}=${'A'.repeat(43)}; ${victimCookie}` })],
+    ];
+    for (const [connectionId, headers] of cases) {
+      const { callback, cookieName, attackerCookie } = await forwarded(connectionId);
+      const res = await fetch(callback, { redirect: 'manual', headers: headers(cookieName) });
+      expect(res.status, connectionId).toBe(302);
+      expect(landedAt(res), connectionId).toEqual({ status: 'error', error: 'invalid_session' });
+      expect(res.headers.getSetCookie(), connectionId).toEqual([`${cookieName}=; Max-Age=0; Path=/oauth/callback; HttpOnly; SameSite=Lax`]);
+      expect((await sessionRow(connectionId)).outcome, connectionId).toBe('invalid_session');
+      expect((await request('GET', `/v1/integrations/acme/connections/${connectionId}`)).status, connectionId).toBe(404);
+      // The flow has ended: the code cannot be used later, not even with the right cookie.
+      const late = await fetch(callback, { redirect: 'manual', headers: { cookie: attackerCookie } });
+      expect(landedAt(late), connectionId).toEqual({ status: 'error', error: 'invalid_state' });
+    }
+    expect(w.as.tokenRequests.length).toBe(tokensBefore);
+    expect(await connectionCount()).toBe(before);
+  });
+
+  it('re-opening a used link changes nothing: the recorded outcome and the audit log stand, also after expiry', async () => {
+    const db = w.s.lk.services.store.db;
+    const completed = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'reopen-1', redirectUrl: APP_RETURN } });
+    expect((await browse(completed.body.connectUrl, APP_RETURN)).searchParams.get('status')).toBe('success');
+    const lapsed = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'reopen-2', redirectUrl: APP_RETURN } });
+    await db.updateTable('connect_sessions').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('connection_id', '=', 'reopen-2').execute();
+    expect(landedAt(await fetch(lapsed.body.connectUrl, { redirect: 'manual' }))).toEqual({ status: 'error', error: 'expired_session' });
+
+    const settled = { completed: await sessionRow('reopen-1'), lapsed: await sessionRow('reopen-2') };
+    expect([settled.completed.outcome, settled.lapsed.outcome]).toEqual(['success', 'expired_session']);
+    const events = await auditCount();
+    const reopen = async (url: string) => {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(url, { redirect: 'manual' });
+        expect(landedAt(res)).toEqual({ status: 'error', error: 'invalid_session' });
+        expect(res.headers.getSetCookie()).toEqual([]);
+      }
+    };
+    await reopen(completed.body.connectUrl);
+    await reopen(lapsed.body.connectUrl);
+    await db.updateTable('connect_sessions').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('connection_id', '=', 'reopen-1').execute();
+    await reopen(completed.body.connectUrl);
+    expect({ completed: await sessionRow('reopen-1'), lapsed: await sessionRow('reopen-2') }).toEqual(settled);
+    expect(await auditCount()).toBe(events);
   });
 
   it('denied consent → access_denied, and no connection', async () => {
@@ -113,9 +196,9 @@ describe('OAuth connect flow against oidc-provider', () => {
     expect(Object.fromEntries(new URL(openedLate.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'expired_session' });
 
     const mid = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'late-2', redirectUrl: APP_RETURN } });
-    const callback = await browse(mid.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    const { callback, cookie } = await openUntilCallback(w, mid.body.connectUrl);
     await expire();
-    const returned = await fetch(callback, { redirect: 'manual' });
+    const returned = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     expect(Object.fromEntries(new URL(returned.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'expired_session' });
     expect(await connectionCount()).toBe(before);
   });
@@ -135,27 +218,30 @@ describe('OAuth connect flow against oidc-provider', () => {
   it('a code the provider refuses → exchange_failed, and no connection', async () => {
     const before = await connectionCount();
     const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'bad-code-1', redirectUrl: APP_RETURN } });
-    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    const { callback, cookie } = await openUntilCallback(w, created.body.connectUrl);
     callback.searchParams.set('code', 'forged-code');
-    const res = await fetch(callback, { redirect: 'manual' });
+    const res = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     expect(Object.fromEntries(new URL(res.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'exchange_failed' });
     expect(await connectionCount()).toBe(before);
   });
 
-  it('a provider error other than a denial → provider_error', async () => {
+  it('a provider error other than a denial → provider_error, and no connection', async () => {
+    const before = await connectionCount();
     const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'prov-err-1', redirectUrl: APP_RETURN } });
-    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
+    const { callback, cookie } = await openUntilCallback(w, created.body.connectUrl);
     const errored = new URL(`${w.s.baseUrl}/oauth/callback`);
     errored.searchParams.set('state', callback.searchParams.get('state')!);
     errored.searchParams.set('error', 'server_error');
-    const res = await fetch(errored, { redirect: 'manual' });
+    const res = await fetch(errored, { redirect: 'manual', headers: { cookie } });
     expect(Object.fromEntries(new URL(res.headers.get('location')!).searchParams)).toEqual({ status: 'error', error: 'provider_error' });
+    expect(await connectionCount()).toBe(before);
+    expect((await request('GET', '/v1/integrations/acme/connections/prov-err-1')).status).toBe(404);
   });
 
   it('without a redirectUrl the user sees a result page', async () => {
     const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'no-redirect-1' } });
-    const callback = await browse(created.body.connectUrl, `${w.s.baseUrl}/oauth/callback`);
-    const res = await fetch(callback, { redirect: 'manual' });
+    const { callback, cookie } = await openUntilCallback(w, created.body.connectUrl);
+    const res = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('The account is connected');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
@@ -190,12 +276,43 @@ describe('OAuth connect flow against oidc-provider', () => {
 
   it('a session token and a PKCE verifier are never stored in the clear', async () => {
     const created = await request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'stored-1', redirectUrl: APP_RETURN } });
-    await fetch(created.body.connectUrl, { redirect: 'manual' });
+    const opened = await fetch(created.body.connectUrl, { redirect: 'manual' });
+    const binding = opened.headers.getSetCookie()[0]!.split(';')[0]!.split('=')[1]!;
     const rows = JSON.stringify(await w.s.lk.services.store.db.selectFrom('connect_sessions').selectAll().execute());
     expect(rows).not.toContain(created.body.token);
     expect(rows).not.toContain(created.body.token.slice(4));
+    expect(rows).not.toContain(binding);
     const row = await w.s.lk.services.store.db.selectFrom('connect_sessions').selectAll().where('connection_id', '=', 'stored-1').executeTakeFirstOrThrow();
     expect(row.verifier).toMatch(/^lk1\./);
+  });
+});
+
+describe('OAuth connect flow behind an https public URL', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ config: { publicUrl: 'https://latchkey.example.test/lk' } });
+    const created = await s.request('POST', '/v1/integrations', {
+      body: {
+        key: 'remote',
+        provider: 'oauth2',
+        displayName: 'Remote AS',
+        authMethod: 'oauth2',
+        config: { authorizationUrl: 'https://as.example.test/authorize', tokenUrl: 'https://as.example.test/token', baseUrl: 'https://api.example.test', clientId: 'client-1' },
+        secrets: { clientSecret: 'client-secret-1' },
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+  });
+  afterAll(async () => s?.close());
+
+  it('marks the binding cookie Secure and scopes it to the public callback path', async () => {
+    const created = await s.request('POST', '/v1/connect/sessions', { body: { integration: 'remote', connectionId: 'tls-1' } });
+    expect(created.status, created.text).toBe(201);
+    const opened = await s.request('GET', new URL(created.body.connectUrl).pathname.replace(/^\/lk/, ''), { key: null });
+    expect(opened.status).toBe(302);
+    expect(new URL(String(opened.headers.location)).searchParams.get('redirect_uri')).toBe('https://latchkey.example.test/lk/oauth/callback');
+    const setCookie = String(opened.headers['set-cookie']);
+    expect(setCookie.split('; ').slice(2)).toEqual(['Path=/lk/oauth/callback', 'HttpOnly', 'SameSite=Lax', 'Secure']);
   });
 });
 
@@ -215,8 +332,10 @@ describe('OAuth connect flow with client_secret_post and no PKCE', () => {
     expect(authorize.searchParams.get('code_challenge')).toBeNull();
     expect(authorize.searchParams.get('state')).toMatch(/.{20,}/);
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${w.s.baseUrl}/oauth/callback`);
-    const landed = await browse(authorize.toString(), APP_RETURN);
-    expect(landed.searchParams.get('status')).toBe('success');
+    const callback = await browse(authorize.toString(), `${w.s.baseUrl}/oauth/callback`);
+    const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+    const landed = await fetch(callback, { redirect: 'manual', headers: { cookie } });
+    expect(new URL(landed.headers.get('location')!).searchParams.get('status')).toBe('success');
     const exchange = w.as.tokenRequests.at(-1)!;
     expect(exchange.authorization).toBe(false);
     expect(new URLSearchParams(exchange.body).get('client_secret')).toBe(w.as.clientSecret);

@@ -51,9 +51,27 @@ export function oauthIntegration(as: OAuthServer, key = 'acme', extra: { authMet
   };
 }
 
-/** Creates a connect session and plays the user through consent; returns where they land. */
+/**
+ * Creates a connect session and plays the user through consent; returns where they land.
+ * `browse` keeps a cookie jar, so the browser-binding cookie the link sets comes back
+ * with the callback, as in a real browser.
+ */
 export async function connectThroughBrowser(w: OAuthWorld, integration: string, connectionId: string, body: Record<string, unknown> = {}): Promise<URL> {
   const created = await w.s.request('POST', '/v1/connect/sessions', { body: { integration, connectionId, redirectUrl: APP_RETURN, ...body } });
   if (created.status !== 201) throw new Error(`connect session: ${created.status} ${created.text}`);
   return browse(created.body.connectUrl, APP_RETURN);
+}
+
+/**
+ * Opens a connect link in one browser and plays consent up to Latchkey's callback
+ * (not fetched). Returns the callback URL, the `cookie` header that browser sends with it
+ * (the binding cookie the link set) and the raw `Set-Cookie` of the link's answer.
+ */
+export async function openUntilCallback(w: OAuthWorld, connectUrl: string): Promise<{ callback: URL; cookie: string; setCookie: string[] }> {
+  const opened = await fetch(connectUrl, { redirect: 'manual' });
+  const location = opened.headers.get('location');
+  if (opened.status !== 302 || !location) throw new Error(`connect link answered ${opened.status}: ${(await opened.text()).slice(0, 300)}`);
+  const setCookie = opened.headers.getSetCookie();
+  const cookie = setCookie.map((c) => c.split(';')[0]!).join('; ');
+  return { callback: await browse(location, `${w.s.baseUrl}/oauth/callback`), cookie, setCookie };
 }
