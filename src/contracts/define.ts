@@ -48,6 +48,12 @@ export interface HttpBinding {
    * audited on its own, and its response must not be kept for a replay (e.g. a reveal).
    */
   idempotencyKey?: false;
+  /**
+   * `true` when the handler honours `If-Match` (optimistic concurrency on the record's
+   * `version`, 412 on a stale ETag). A command without it refuses the header (400) rather
+   * than act while the caller believes the change is conditional.
+   */
+  ifMatch?: true;
 }
 
 export interface ContractIo<I extends z.ZodType, O extends z.ZodType> {

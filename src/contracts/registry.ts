@@ -121,6 +121,7 @@ export class Registry {
         problems.push(`${key}: an audit-only binding needs a command that refuses Idempotency-Key`);
       }
       if (!contract.policy || contract.policy.policies.length === 0) problems.push(`${key} declares no policy`);
+      if (contract.http.ifMatch && !contract.io.errors.includes('precondition_failed')) problems.push(`${key} takes If-Match but does not declare precondition_failed`);
       for (const path of [contract.http.path, ...(contract.http.aliases ?? [])]) {
         const route = `${contract.http.method} ${path.replace(/\{[^}]+\}/g, '{}')}`;
         if (routes.has(route)) problems.push(`${key}: route ${route} is taken`);
@@ -159,6 +160,9 @@ export class Registry {
     if (call.idempotencyKey !== undefined && contract.http.idempotencyKey === false) {
       // A replay would skip the handler's checks and the audit event of this very call.
       throw new LatchkeyError('bad_request', `${key} does not take an Idempotency-Key: every call is checked and audited on its own`);
+    }
+    if (call.ifMatch !== undefined && contract.kind === 'command' && contract.http.ifMatch !== true) {
+      throw new LatchkeyError('bad_request', `${key} does not take If-Match: it has no version to compare`);
     }
     // Before zod, whose checks recurse: every surface's input (HTTP bodies, MCP arguments, CLI JSON).
     if (nestsDeeperThan(rawInput, MAX_INPUT_DEPTH)) throw new LatchkeyError('bad_request', `the input nests deeper than ${MAX_INPUT_DEPTH} levels`);

@@ -28,3 +28,35 @@ describe('Registry.bind writes option', () => {
     expect(() => registry.seal()).toThrow(/integrations\.integration\.create: an audit-only binding needs a command that refuses Idempotency-Key/);
   });
 });
+
+describe('Registry.seal refuses an incomplete registry (start-up fails)', () => {
+  it('a contract without a handler', () => {
+    const registry = new Registry([CreateIntegration], deps);
+    expect(() => registry.seal()).toThrow(/integrations\.integration\.create has no handler/);
+  });
+
+  it('a contract without a policy', () => {
+    const unguarded = { ...CreateIntegration, policy: { ...CreateIntegration.policy, policies: [] } } as typeof CreateIntegration;
+    const registry = new Registry([unguarded], deps).bind(unguarded, handler);
+    expect(() => registry.seal()).toThrow(/integrations\.integration\.create declares no policy/);
+  });
+
+  it('a contract that takes If-Match without declaring its 412', () => {
+    const sloppy = { ...CreateIntegration, http: { ...CreateIntegration.http, ifMatch: true as const } } as typeof CreateIntegration;
+    const registry = new Registry([sloppy], deps).bind(sloppy, handler);
+    expect(() => registry.seal()).toThrow(/takes If-Match but does not declare precondition_failed/);
+  });
+
+  it('two contracts on one route', () => {
+    const twin = { ...MintConnectionToken, meta: { ...MintConnectionToken.meta, key: 'integrations.connection.mintAgain' }, http: { ...MintConnectionToken.http } } as typeof MintConnectionToken;
+    const registry = new Registry([MintConnectionToken, twin], deps).bind(MintConnectionToken, handler).bind(twin, handler);
+    expect(() => registry.seal()).toThrow(/route POST .* is taken/);
+  });
+
+  it('every real contract that takes If-Match declares its 412', async () => {
+    const { ALL_CONTRACTS } = await import('../../src/contracts/index.js');
+    for (const contract of ALL_CONTRACTS) {
+      if (contract.http.ifMatch) expect(contract.io.errors, contract.meta.key).toContain('precondition_failed');
+    }
+  });
+});

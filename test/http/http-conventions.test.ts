@@ -51,6 +51,15 @@ describe('HTTP conventions', () => {
       const deleted = await s.request(del!.method, del!.path, { headers: { 'if-match': '"3"' } });
       expect(deleted.status, deleted.text).toBe(200);
     });
+
+    it('a command with no version to compare refuses If-Match (400) instead of acting unconditionally; reads ignore it', async () => {
+      const before = await dbSnapshot(s);
+      const res = await s.request('POST', '/v1/api-keys', { body: { name: 'conditional', role: 'viewer' }, headers: { 'if-match': '"1"' } });
+      expectProblem(res, 400, 'bad_request');
+      expect(res.body.detail).toContain('If-Match');
+      expect(await dbSnapshot(s)).toEqual(before);
+      expect((await s.request('GET', '/v1/integrations', { headers: { 'if-match': '"1"' } })).status).toBe(200);
+    });
   });
 
   describe('Idempotency-Key', () => {

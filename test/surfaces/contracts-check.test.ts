@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { AnyContract, Stability } from '../../src/contracts/define.js';
 import { ALL_CONTRACTS, STREAMING_CONTRACTS } from '../../src/contracts/index.js';
 import { ProxyRequest, type StreamingContract } from '../../src/contracts/integrations/proxy-contract.js';
-import { CreateIntegration, GetIntegration, ListIntegrations } from '../../src/contracts/integrations/integration-contracts.js';
+import { CreateIntegration, GetIntegration, ListIntegrations, UpdateIntegration } from '../../src/contracts/integrations/integration-contracts.js';
 import { IntegrationRecord } from '../../src/contracts/integrations/records.js';
 import { RevealConnection } from '../../src/contracts/integrations/reveal-contract.js';
 import { policy } from '../../src/contracts/policies.js';
@@ -126,6 +126,12 @@ const BREAKING: { name: string; base: AnyContract; change: Parameters<typeof var
     base: CreateIntegration,
     change: { http: { idempotencyKey: false } },
     expect: /http\.idempotencyKey: no longer honours Idempotency-Key/,
+  },
+  {
+    name: 'If-Match no longer honoured',
+    base: UpdateIntegration,
+    change: { http: { ifMatch: undefined } },
+    expect: /http\.ifMatch: no longer honours If-Match/,
   },
   {
     name: 'new required policy',

@@ -20,10 +20,10 @@ describe('OpenAPI document and reference UI', () => {
 
   it('has every operation of the registry, on every path it is bound to', () => {
     for (const contract of ALL_CONTRACTS) {
-      for (const path of [contract.http.path, ...(contract.http.aliases ?? [])]) {
+      for (const [alias, path] of [contract.http.path, ...(contract.http.aliases ?? [])].entries()) {
         const op = doc.paths[path]?.[contract.http.method.toLowerCase()];
         expect(op, `${contract.meta.key} at ${contract.http.method} ${path}`).toBeDefined();
-        expect(op.operationId).toBe(contract.meta.key);
+        expect(op.operationId).toBe(alias === 0 ? contract.meta.key : `${contract.meta.key}.alias${alias}`);
         expect(op['x-latchkey'].policies).toEqual(contract.policy.policies);
         expect(op.responses[String(contract.http.successStatus ?? 200)]).toBeDefined();
         for (const param of path.matchAll(/\{([^}]+)\}/g)) {
@@ -31,6 +31,31 @@ describe('OpenAPI document and reference UI', () => {
         }
       }
     }
+  });
+
+  it('operation ids are unique (OpenAPI requires it; aliases say what they alias)', () => {
+    const ops = Object.values(doc.paths).flatMap((methods: any) => Object.values(methods)) as any[];
+    const ids = ops.map((op) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    const alias = doc.paths['/v1/connections'].get;
+    expect(alias['x-latchkey'].aliasOf).toBe('integrations.connection.list');
+  });
+
+  it('documents the HTTP conventions each operation takes: If-Match, Idempotency-Key, ETag, 412, 415', () => {
+    const param = (op: any, name: string) => op.parameters.find((p: any) => p.in === 'header' && p.name === name);
+    for (const contract of ALL_CONTRACTS) {
+      const op = doc.paths[contract.http.path][contract.http.method.toLowerCase()];
+      const label = contract.meta.key;
+      expect(Boolean(param(op, 'If-Match')), label).toBe(contract.http.ifMatch === true);
+      if (contract.http.ifMatch) expect(op.responses['412'], label).toBeDefined();
+      const idempotent = contract.kind === 'command' && contract.http.method === 'POST' && contract.http.idempotencyKey !== false;
+      expect(Boolean(param(op, 'Idempotency-Key')), label).toBe(idempotent);
+      if (op.requestBody) expect(op.responses['415'], label).toBeDefined();
+    }
+    const patch = doc.paths['/v1/integrations/{key}'].patch;
+    expect(patch.responses['200'].headers.ETag).toBeDefined();
+    expect(doc.paths['/v1/integrations'].post.responses['201'].headers['Idempotent-Replayed']).toBeDefined();
+    expect(param(doc.paths['/v1/integrations/{key}/connections/{id}/reveal']?.post ?? { parameters: [] }, 'Idempotency-Key')).toBeUndefined();
   });
 
   it('documents write-only secrets without example values', () => {

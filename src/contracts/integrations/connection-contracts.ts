@@ -113,7 +113,7 @@ export const UpdateConnection = defineCommand({
     errors: ['not_found', 'validation_failed', 'precondition_failed'],
   },
   policy: { auth: 'key', policies: [policy('platform.connection.manage')] },
-  http: { method: 'PATCH', path: '/v1/integrations/{key}/connections/{id}', query: ['verify'] },
+  http: { method: 'PATCH', path: '/v1/integrations/{key}/connections/{id}', query: ['verify'], ifMatch: true },
 });
 
 export const DeleteConnection = defineCommand({
@@ -130,5 +130,5 @@ export const DeleteConnection = defineCommand({
     errors: ['not_found', 'precondition_failed'],
   },
   policy: { auth: 'key', policies: [policy('platform.connection.manage')] },
-  http: { method: 'DELETE', path: '/v1/integrations/{key}/connections/{id}' },
+  http: { method: 'DELETE', path: '/v1/integrations/{key}/connections/{id}', ifMatch: true },
 });

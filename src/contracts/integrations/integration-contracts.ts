@@ -113,7 +113,7 @@ export const UpdateIntegration = defineCommand({
     errors: ['not_found', 'validation_failed', 'precondition_failed'],
   },
   policy: manage,
-  http: { method: 'PATCH', path: '/v1/integrations/{key}' },
+  http: { method: 'PATCH', path: '/v1/integrations/{key}', ifMatch: true },
 });
 
 export const ReplaceIntegration = defineCommand({
@@ -130,7 +130,7 @@ export const ReplaceIntegration = defineCommand({
     errors: ['not_found', 'validation_failed', 'precondition_failed'],
   },
   policy: manage,
-  http: { method: 'PUT', path: '/v1/integrations/{key}' },
+  http: { method: 'PUT', path: '/v1/integrations/{key}', ifMatch: true },
 });
 
 export const DeleteIntegration = defineCommand({
@@ -147,5 +147,5 @@ export const DeleteIntegration = defineCommand({
     errors: ['not_found', 'conflict', 'precondition_failed'],
   },
   policy: manage,
-  http: { method: 'DELETE', path: '/v1/integrations/{key}', query: ['cascade'] },
+  http: { method: 'DELETE', path: '/v1/integrations/{key}', query: ['cascade'], ifMatch: true },
 });

@@ -135,7 +135,7 @@ export const UpdateWebhookEndpoint = defineCommand({
     errors: ['not_found', 'validation_failed', 'precondition_failed'],
   },
   policy: manage,
-  http: { method: 'PATCH', path: '/v1/webhooks/{id}' },
+  http: { method: 'PATCH', path: '/v1/webhooks/{id}', ifMatch: true },
 });
 
 export const DeleteWebhookEndpoint = defineCommand({
@@ -152,7 +152,7 @@ export const DeleteWebhookEndpoint = defineCommand({
     errors: ['not_found', 'precondition_failed'],
   },
   policy: manage,
-  http: { method: 'DELETE', path: '/v1/webhooks/{id}' },
+  http: { method: 'DELETE', path: '/v1/webhooks/{id}', ifMatch: true },
 });
 
 export const ListWebhookDeliveries = defineQuery({

@@ -92,6 +92,10 @@ export function diffContract(key: string, before: ContractSnapshot, after: Contr
     if (after.http.idempotencyKey) add('compatible', 'http.idempotencyKey', 'now honours Idempotency-Key');
     else add('breaking', 'http.idempotencyKey', 'no longer honours Idempotency-Key: a retry that relied on a replay runs again, or is refused with 400');
   }
+  if (before.http.ifMatch !== undefined && after.http.ifMatch !== undefined && before.http.ifMatch !== after.http.ifMatch) {
+    if (after.http.ifMatch) add('compatible', 'http.ifMatch', 'now honours If-Match');
+    else add('breaking', 'http.ifMatch', 'no longer honours If-Match: a conditional change is refused with 400 instead of applied or answered 412');
+  }
   diffCommon(before, after, add);
   for (const change of diffSchemas(before.input, after.input, 'input')) changes.push({ key, ...change });
   for (const change of diffSchemas(before.output, after.output, 'output')) changes.push({ key, ...change });

@@ -23,6 +23,8 @@ export interface ContractSnapshot {
      * a POST that does not refuse the header. Absent in older snapshots: not compared.
      */
     idempotencyKey?: boolean;
+    /** Whether the command honours `If-Match` (412 on a stale version). Absent in older snapshots: not compared. */
+    ifMatch?: boolean;
   };
   /** Policy keys with versions, `key@version`, sorted. */
   policies: string[];
@@ -68,6 +70,7 @@ export function contractSnapshotOf(contract: AnyContract): ContractSnapshot {
       ),
       // Only POST routes read the header (src/surfaces/http/contract-routes.ts).
       idempotencyKey: contract.http.method === 'POST' && contract.http.idempotencyKey !== false,
+      ifMatch: contract.http.ifMatch === true,
     },
     policies: contract.policy.policies.map((p) => `${p.key}@${p.version}`).sort(),
     input: jsonSchemaOf(contract.io.input, 'input'),
