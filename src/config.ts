@@ -61,19 +61,26 @@ export interface LatchkeyConfig {
   proxyBodyLimitBytes: number;
 }
 
-const bool = (value: string | undefined): boolean => value === 'true' || value === '1';
+/** `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off` (any case); anything else is refused, never read as false. */
+function bool(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new Error(`${name} must be true or false (got "${value}")`);
+}
 
-function int(name: string, value: string | undefined, fallback: number): number {
+function int(name: string, value: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`${name} must be an integer from 0 to ${max}`);
   return n;
 }
 
 /** Reads the configuration from an environment (process.env by default) plus overrides. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<LatchkeyConfig> = {}): LatchkeyConfig {
   const host = overrides.host ?? env.LATCHKEY_HOST ?? '127.0.0.1';
-  const port = overrides.port ?? int('LATCHKEY_PORT', env.LATCHKEY_PORT, 8787);
+  const port = overrides.port ?? int('LATCHKEY_PORT', env.LATCHKEY_PORT, 8787, 65535);
   const dataDir = resolve(overrides.dataDir ?? env.LATCHKEY_DATA_DIR ?? './data');
   const config: LatchkeyConfig = {
     host,
@@ -84,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rootKeyFile: overrides.rootKeyFile ?? env.LATCHKEY_ROOT_KEY_FILE,
     bootstrapKey: overrides.bootstrapKey ?? env.LATCHKEY_BOOTSTRAP_KEY,
     publicUrl: (overrides.publicUrl ?? env.LATCHKEY_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/$/, ''),
-    allowPrivateNetworks: overrides.allowPrivateNetworks ?? bool(env.LATCHKEY_ALLOW_PRIVATE_NETWORKS),
+    allowPrivateNetworks: overrides.allowPrivateNetworks ?? bool('LATCHKEY_ALLOW_PRIVATE_NETWORKS', env.LATCHKEY_ALLOW_PRIVATE_NETWORKS),
     logLevel: overrides.logLevel ?? env.LATCHKEY_LOG_LEVEL ?? 'info',
     rateLimitPerSecond: overrides.rateLimitPerSecond ?? int('LATCHKEY_RATE_LIMIT', env.LATCHKEY_RATE_LIMIT, 500),
     bodyLimitBytes: overrides.bodyLimitBytes ?? int('LATCHKEY_BODY_LIMIT', env.LATCHKEY_BODY_LIMIT, 1024 * 1024),
@@ -92,7 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     refreshMarginMs: overrides.refreshMarginMs ?? int('LATCHKEY_REFRESH_MARGIN_MS', env.LATCHKEY_REFRESH_MARGIN_MS, 5 * 60_000),
     refreshSweepMs: overrides.refreshSweepMs ?? int('LATCHKEY_REFRESH_SWEEP_MS', env.LATCHKEY_REFRESH_SWEEP_MS, 60_000),
     oauthTimeoutMs: overrides.oauthTimeoutMs ?? int('LATCHKEY_OAUTH_TIMEOUT_MS', env.LATCHKEY_OAUTH_TIMEOUT_MS, 10_000),
-    metricsPublic: overrides.metricsPublic ?? bool(env.LATCHKEY_METRICS_PUBLIC),
+    metricsPublic: overrides.metricsPublic ?? bool('LATCHKEY_METRICS_PUBLIC', env.LATCHKEY_METRICS_PUBLIC),
     dbPoolSize: overrides.dbPoolSize ?? int('LATCHKEY_DB_POOL_SIZE', env.LATCHKEY_DB_POOL_SIZE, 10),
     shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? int('LATCHKEY_SHUTDOWN_TIMEOUT_MS', env.LATCHKEY_SHUTDOWN_TIMEOUT_MS, 10_000),
     keyProvider: (overrides.keyProvider ?? env.LATCHKEY_KEY_PROVIDER ?? (overrides.rootKey ?? env.LATCHKEY_ROOT_KEY ? 'env' : 'file')) as LatchkeyConfig['keyProvider'],
