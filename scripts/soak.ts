@@ -7,7 +7,8 @@
  * Mix: 50 % connection reads, 25 % token mints (tokens live 30 s and refresh 10 s before
  * expiry, so every connection refreshes every ~20 s), 15 % metadata updates, 10 % live
  * connection tests against a loopback upstream. Every window prints requests, errors, p50 and
- * p99 and the server's resident memory. Fails (exit 1) on any error, or when memory keeps
+ * p99 and the server's resident memory. Fails (exit 1) on any error (an HTTP error, a live test
+ * that answers `ok: false`, or a request over 10 s), or when memory keeps
  * growing: the last third of the windows averages more than 25 % above the first third
  * (after the first window, which includes warm-up).
  */
@@ -31,6 +32,8 @@ const minutes = Number(values.minutes);
 const rate = Number(values.rate);
 const windowS = Number(values.window);
 const engine = values.engine === 'postgres' ? 'postgres' : 'sqlite';
+/** A request that takes longer than this counts as an error (and cannot stall the soak). */
+const REQUEST_TIMEOUT_MS = 10_000;
 if (!(minutes > 0) || !(rate > 0) || !(windowS > 0)) throw new Error('--minutes, --rate and --window must be positive numbers');
 
 const rssOf = (pid: number): number => {
@@ -52,7 +55,8 @@ async function main(): Promise<number> {
   const auth = { authorization: `Bearer ${server.adminKey}` };
   const api = async (method: string, path: string, body?: unknown) => {
     const init = body === undefined ? { method, headers: auth } : { method, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) };
-    const res = await fetch(`${server.url}${path}`, init);
+    // A hung request is an error, not a stalled soak: each one gets REQUEST_TIMEOUT_MS.
+    const res = await fetch(`${server.url}${path}`, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
@@ -85,11 +89,12 @@ async function main(): Promise<number> {
     }
 
     const pick = <T>(list: T[]) => list[Math.floor(Math.random() * list.length)]!;
-    const operations: [number, string, () => Promise<{ status: number }>][] = [
+    // [share, name, run, answered well?]: a live test answers 200 with `ok: false` when it fails.
+    const operations: [number, string, () => Promise<{ status: number; body: any }>, ((body: any) => boolean)?][] = [
       [0.5, 'read', () => api('GET', `/v1/integrations/soak-http/connections/${pick(httpIds)}`)],
       [0.25, 'mint', () => api('POST', `/v1/integrations/soak-oauth/connections/${pick(oauthIds)}/token`)],
       [0.15, 'update', () => api('PATCH', `/v1/integrations/soak-http/connections/${pick(httpIds)}`, { metadata: { at: Date.now() } })],
-      [0.1, 'test', () => api('POST', `/v1/integrations/soak-http/connections/${pick(httpIds)}/test`)],
+      [0.1, 'test', () => api('POST', `/v1/integrations/soak-http/connections/${pick(httpIds)}/test`), (body) => body?.ok === true],
     ];
     const choose = () => {
       let r = Math.random();
@@ -112,7 +117,7 @@ async function main(): Promise<number> {
       for (let next = Date.now(); next < windowEnd; next += 1000 / rate) {
         const wait = next - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const [, name, run] = choose();
+        const [, name, run, answeredWell] = choose();
         const started = performance.now();
         inflight++;
         pending.push(
@@ -121,6 +126,9 @@ async function main(): Promise<number> {
               if (res.status >= 300) {
                 errors++;
                 if (errorsSeen.length < 10) errorsSeen.push(`${name}: HTTP ${res.status}`);
+              } else if (answeredWell && !answeredWell(res.body)) {
+                errors++;
+                if (errorsSeen.length < 10) errorsSeen.push(`${name}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
               }
             })
             .catch((e: unknown) => {
