@@ -63,12 +63,23 @@ export interface ContractIo<I extends z.ZodType, O extends z.ZodType> {
   errors: LatchkeyErrorCode[];
 }
 
+/** What a command's audit event names as its resource, known from the input alone. */
+export interface ContractAudit<In> {
+  /**
+   * The record the call is about. The registry records it before the operation runs, so
+   * an event for a call that fails (a 404, a 409, a provider refusing a refresh) still
+   * names what was asked for; a handler may replace it with what it actually touched.
+   */
+  resource(input: In): { type: string; id: string };
+}
+
 export interface Contract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   kind: 'command' | 'query';
   meta: ContractMeta;
   io: ContractIo<I, O>;
   policy: ContractPolicy;
   http: HttpBinding;
+  audit?: ContractAudit<z.output<I>>;
 }
 
 export type AnyContract = Contract<z.ZodType, z.ZodType>;

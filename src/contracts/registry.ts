@@ -170,7 +170,8 @@ export class Registry {
     if (!parsed.success) {
       throw new LatchkeyError('validation_failed', 'the request does not match the operation\'s input schema', { errors: fieldErrorsOf(parsed.error) });
     }
-    const audit: AuditNote = {};
+    // Named before the operation runs, so a call that fails is still recorded against what it asked for.
+    const audit: AuditNote = contract.audit ? { resource: contract.audit.resource(parsed.data) } : {};
     try {
       if (contract.kind === 'query') {
         const prepared = prepare ? await prepare(parsed.data, { ...call, principal, db: this.deps.store.db, now }) : undefined;

@@ -322,5 +322,8 @@ describe('client credentials and the password grant', () => {
     expect(res.status).toBe(409);
     expect(res.body.reason).toBe('not_oauth');
     expect(res.text).not.toContain('sk_test_123456789');
+    // The failed mint is audited against the connection it asked for.
+    const events = await w.s.request('GET', '/v1/audit-events?action=integrations.connection.token&limit=1');
+    expect(events.body.data[0]).toMatchObject({ outcome: 'error', status: 409, resource: { type: 'connection', id: 'keyed/k' } });
   });
 });

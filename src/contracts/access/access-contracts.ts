@@ -1,3 +1,4 @@
+import { apiKeyResource } from '../audit-resources.js';
 import { z } from 'zod';
 import { defineCommand, defineQuery } from '../define.js';
 import { metaFor } from '../meta.js';
@@ -66,6 +67,7 @@ export const RevokeApiKey = defineCommand({
   io: { input: z.strictObject({ id: OpaqueId }), output: ApiKeyRecord, errors: ['not_found', 'conflict'] },
   policy: manage,
   http: { method: 'DELETE', path: '/v1/api-keys/{id}' },
+  audit: apiKeyResource,
 });
 
 const tenantManage = { auth: 'key' as const, policies: [policy('platform.tenant.manage')] };

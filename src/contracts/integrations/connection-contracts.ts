@@ -1,3 +1,4 @@
+import { connectionResource } from '../audit-resources.js';
 import { z } from 'zod';
 import { CredentialType } from '../../providers/provider-schema.js';
 import { defineCommand, defineQuery } from '../define.js';
@@ -114,6 +115,7 @@ export const UpdateConnection = defineCommand({
   },
   policy: { auth: 'key', policies: [policy('platform.connection.manage')] },
   http: { method: 'PATCH', path: '/v1/integrations/{key}/connections/{id}', query: ['verify'], ifMatch: true },
+  audit: connectionResource,
 });
 
 export const DeleteConnection = defineCommand({
@@ -131,4 +133,5 @@ export const DeleteConnection = defineCommand({
   },
   policy: { auth: 'key', policies: [policy('platform.connection.manage')] },
   http: { method: 'DELETE', path: '/v1/integrations/{key}/connections/{id}', ifMatch: true },
+  audit: connectionResource,
 });

@@ -1,3 +1,4 @@
+import { integrationResource } from '../audit-resources.js';
 import { z } from 'zod';
 import { AuthMethod } from '../../providers/provider-schema.js';
 import { defineCommand, defineQuery } from '../define.js';
@@ -114,6 +115,7 @@ export const UpdateIntegration = defineCommand({
   },
   policy: manage,
   http: { method: 'PATCH', path: '/v1/integrations/{key}', ifMatch: true },
+  audit: integrationResource,
 });
 
 export const ReplaceIntegration = defineCommand({
@@ -131,6 +133,7 @@ export const ReplaceIntegration = defineCommand({
   },
   policy: manage,
   http: { method: 'PUT', path: '/v1/integrations/{key}', ifMatch: true },
+  audit: integrationResource,
 });
 
 export const DeleteIntegration = defineCommand({
@@ -148,4 +151,5 @@ export const DeleteIntegration = defineCommand({
   },
   policy: manage,
   http: { method: 'DELETE', path: '/v1/integrations/{key}', query: ['cascade'], ifMatch: true },
+  audit: integrationResource,
 });

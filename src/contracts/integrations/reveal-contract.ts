@@ -1,3 +1,4 @@
+import { connectionResource } from '../audit-resources.js';
 import { z } from 'zod';
 import { CredentialType } from '../../providers/provider-schema.js';
 import { defineCommand } from '../define.js';
@@ -49,4 +50,5 @@ export const RevealConnection = defineCommand({
     headers: { reason: REVEAL_REASON_HEADER },
     idempotencyKey: false,
   },
+  audit: connectionResource,
 });

@@ -1,3 +1,4 @@
+import { connectionResource } from '../audit-resources.js';
 import { z } from 'zod';
 import { TEST_ERROR_CODES } from '../../testers/test-result.js';
 import { defineCommand } from '../define.js';
@@ -33,6 +34,7 @@ export const TestConnection = defineCommand({
   },
   policy: { auth: 'key', policies: [policy('platform.connection.manage')] },
   http: { method: 'POST', path: '/v1/integrations/{key}/connections/{id}/test' },
+  audit: connectionResource,
 });
 
 export const TestCredentials = defineCommand({

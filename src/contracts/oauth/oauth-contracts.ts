@@ -1,3 +1,4 @@
+import { connectionResource, integrationResource } from '../audit-resources.js';
 import { z } from 'zod';
 import { defineCommand } from '../define.js';
 import { Metadata } from '../integrations/connection-contracts.js';
@@ -71,6 +72,7 @@ export const MintConnectionToken = defineCommand({
   policy: { auth: 'key', policies: [policy('platform.connection.use')] },
   // A replayed response would hand out a token without an audit event of its own.
   http: { method: 'POST', path: '/v1/integrations/{key}/connections/{id}/token', idempotencyKey: false },
+  audit: connectionResource,
 });
 
 export const RefreshConnection = defineCommand({
@@ -88,6 +90,7 @@ export const RefreshConnection = defineCommand({
   },
   policy: { auth: 'key', policies: [policy('platform.connection.manage')] },
   http: { method: 'POST', path: '/v1/integrations/{key}/connections/{id}/refresh' },
+  audit: connectionResource,
 });
 
 export const VerifyIntegration = defineCommand({
@@ -105,4 +108,5 @@ export const VerifyIntegration = defineCommand({
   },
   policy: { auth: 'key', policies: [policy('platform.integration.manage')] },
   http: { method: 'POST', path: '/v1/integrations/{key}/verify' },
+  audit: integrationResource,
 });

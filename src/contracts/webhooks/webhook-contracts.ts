@@ -1,3 +1,4 @@
+import { webhookResource } from '../audit-resources.js';
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/webhook-events.js';
 import { endpointUrlProblem } from '../../webhooks/endpoint-url-form.js';
@@ -136,6 +137,7 @@ export const UpdateWebhookEndpoint = defineCommand({
   },
   policy: manage,
   http: { method: 'PATCH', path: '/v1/webhooks/{id}', ifMatch: true },
+  audit: webhookResource,
 });
 
 export const DeleteWebhookEndpoint = defineCommand({
@@ -153,6 +155,7 @@ export const DeleteWebhookEndpoint = defineCommand({
   },
   policy: manage,
   http: { method: 'DELETE', path: '/v1/webhooks/{id}', ifMatch: true },
+  audit: webhookResource,
 });
 
 export const ListWebhookDeliveries = defineQuery({
