@@ -1,5 +1,6 @@
 import { type FieldError, LatchkeyError } from '../errors.js';
 import type { AuthMethod, ProviderParameter } from '../providers/provider-schema.js';
+import { RESERVED_HEADER_MESSAGE, isReservedRequestHeader } from '../providers/reserved-headers.js';
 import { isMaskLike } from './mask-detection.js';
 
 const MAX_SECRET_LENGTH = 64 * 1024;
@@ -15,6 +16,7 @@ function checkValue(param: ProviderParameter, value: unknown, path: string, erro
       if (typeof value !== 'string') return errors.push({ path, message: 'must be a string' }), value;
       if (value.length > 4096) return errors.push({ path, message: 'must be at most 4096 characters' }), value;
       if (param.pattern && !new RegExp(param.pattern).test(value)) errors.push({ path, message: `must match ${param.pattern}` });
+      else if (param.format === 'credential-header' && isReservedRequestHeader(value)) errors.push({ path, message: RESERVED_HEADER_MESSAGE });
       return value;
     }
     case 'integer':
@@ -43,7 +45,8 @@ function checkValue(param: ProviderParameter, value: unknown, path: string, erro
 
 /**
  * Validates non-secret config against the provider's parameters: no unknown or secret
- * fields, types, patterns, ranges, options; applies defaults; checks required fields.
+ * fields, types, patterns, formats (a credential header that is not hop-by-hop, framing or
+ * routing), ranges, options; applies defaults; checks required fields.
  * Collects every problem into one 422.
  */
 export function validateConfig(

@@ -48,6 +48,12 @@ export const ProviderParameter = z
     defaultValue: z.union([z.string(), z.number(), z.boolean()]).optional(),
     options: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
     pattern: z.string().optional(),
+    /**
+     * What a string value is, beyond its pattern: `credential-header` names the request
+     * header a credential is sent in, so hop-by-hop, framing and routing headers (`Host`,
+     * `Content-Length`, `Transfer-Encoding`, `Proxy-*`, …) are refused.
+     */
+    format: z.enum(['credential-header']).optional(),
     integerRange: z.object({ min: z.number().int(), max: z.number().int() }).optional(),
     uiHint: z.enum(['text', 'password', 'textarea', 'url', 'select', 'checkbox', 'number', 'scopes', 'multiline-secret']).optional(),
     level: z.enum(['integration', 'connection']),
@@ -57,6 +63,7 @@ export const ProviderParameter = z
   .strict()
   .superRefine((p, ctx) => {
     if (p.type === 'enum' && (!p.options || p.options.length === 0)) ctx.addIssue({ code: 'custom', message: `${p.name}: enum needs options` });
+    if (p.format && p.type !== 'string') ctx.addIssue({ code: 'custom', message: `${p.name}: format applies to strings only` });
     if (p.pattern) {
       try {
         new RegExp(p.pattern);

@@ -11,6 +11,7 @@ import { OAuth1ParameterError, oauth1Authorization } from '../testers/oauth1-sig
 import { fillBaseUrl } from '../testers/provider-url.js';
 import { TestFailure } from '../testers/test-result.js';
 import { withQueryParam } from './proxy-path.js';
+import { type SentCredentials, secretForms } from './response-scrub.js';
 
 /** Credential types the proxy can put on a request (SigV4, key files and custom credentials it cannot). */
 const PROXIED_TYPES = new Set<string>(['api_key', 'pat', 'basic', 'oauth1', 'oauth2', 'oauth2_client_credentials', 'oauth2_password']);
@@ -121,12 +122,27 @@ export interface OutgoingRequest {
   formBody: Buffer | null;
 }
 
+/** The request target to send, and what was injected into it (never to be relayed back). */
+export interface AppliedCredentials {
+  requestTarget: string;
+  sent: SentCredentials;
+}
+
+/** Credential fields that identify rather than authenticate: not searched for in responses. */
+const NOT_SECRET_FIELDS = new Set(['username']);
+
 /**
  * Puts the credentials on the outgoing request the way the provider declares (reusing the
  * connection tester's injection: Bearer, API-key header with prefix, Basic, a query
  * parameter, or an OAuth 1.0a HMAC-SHA1 signature). Headers are set on `headers` (replacing
  * any the caller sent under the same name); a query credential replaces the caller's
- * parameter of that name without re-encoding the rest. Returns the request target to send.
+ * parameter of that name without re-encoding the rest. Returns the request target to send
+ * and what was sent, for `scrubInjectedCredentials` to keep out of the response.
+ *
+ * A header injection into a hop-by-hop, framing or routing header (`Host`,
+ * `Content-Length`, `Transfer-Encoding`, …) is refused (409 `proxy_misconfigured`) even
+ * though config validation refuses such names already: it would let the config smuggle a
+ * request onto a pooled socket, so a stored value from before that check must not reach one.
  *
  * An OAuth 1.0a signature is computed here, per call (a fresh nonce and timestamp each
  * time a request is sent), over `request` exactly as it goes out: method, origin, the raw
@@ -135,10 +151,10 @@ export interface OutgoingRequest {
  *
  * @example
  * ```ts
- * const requestTarget = applyCredentials(conn, credentials, { method: 'GET', url, requestTarget: '/v1/charges?limit=3', formBody: null }, headers);
+ * const { requestTarget, sent } = applyCredentials(conn, credentials, { method: 'GET', url, requestTarget: '/v1/charges?limit=3', formBody: null }, headers);
  * ```
  */
-export function applyCredentials(conn: ProxyConnection, credentials: TestCredentials, request: OutgoingRequest, headers: OutgoingHttpHeaders): string {
+export function applyCredentials(conn: ProxyConnection, credentials: TestCredentials, request: OutgoingRequest, headers: OutgoingHttpHeaders): AppliedCredentials {
   const { requestTarget } = request;
   const target: TestTarget = { ...conn.target, credentials };
   const injected: Record<string, string> = {};
@@ -147,19 +163,40 @@ export function applyCredentials(conn: ProxyConnection, credentials: TestCredent
     const injection = resolveInjection(target);
     if (injection.style === 'oauth1') {
       headers.authorization = signed(target, request);
-      return requestTarget;
+      return { requestTarget, sent: sentCredentials(credentials, [headers.authorization], null) };
     }
+    // Refuses a reserved header name (TestFailure → 409 proxy_misconfigured below).
     injectCredentials(target, scratch, injected);
     Object.assign(headers, injected);
-    if (injection.style !== 'query') return requestTarget;
-    const value = scratch.searchParams.get(injection.param);
-    if (value === null) return requestTarget;
+    const value = injection.style === 'query' ? scratch.searchParams.get(injection.param) : null;
+    if (injection.style !== 'query' || value === null) return { requestTarget, sent: sentCredentials(credentials, Object.values(injected), null) };
     const q = requestTarget.indexOf('?');
     const path = q === -1 ? requestTarget : requestTarget.slice(0, q);
-    return `${path}?${withQueryParam(q === -1 ? '' : requestTarget.slice(q + 1), injection.param, value)}`;
+    return {
+      requestTarget: `${path}?${withQueryParam(q === -1 ? '' : requestTarget.slice(q + 1), injection.param, value)}`,
+      sent: sentCredentials(credentials, [value], injection.param),
+    };
   } catch (error) {
     return misconfigured(error);
   }
+}
+
+/**
+ * Every secret that went out or backs what went out: the injected header values (whole,
+ * and after a scheme such as `Bearer `/`Basic `), the query value, and the connection's
+ * secret fields (a provider may echo a decoded Basic password, say).
+ */
+function sentCredentials(credentials: TestCredentials, injectedValues: readonly string[], queryParam: string | null): SentCredentials {
+  const values: string[] = [];
+  for (const value of injectedValues) {
+    values.push(value);
+    const space = value.indexOf(' ');
+    if (space !== -1) values.push(value.slice(space + 1));
+  }
+  for (const [field, value] of Object.entries(credentials.fields)) {
+    if (typeof value === 'string' && !NOT_SECRET_FIELDS.has(field)) values.push(value);
+  }
+  return { queryParam, values: secretForms(values) };
 }
 
 function signed(target: TestTarget, request: OutgoingRequest): string {

@@ -7,6 +7,7 @@ import { LatchkeyError, statusOf } from '../errors.js';
 import { type ProxyAddress, parseProxyUrl, upstreamTarget } from './proxy-path.js';
 import { type ProxyCaller, type ProxyConnection, applyCredentials, proxyBaseUrl, proxyConnection, proxyCredentials, signsRequests, usesOAuth } from './proxy-credentials.js';
 import { forwardedRequestHeaders, returnedResponseHeaders } from './proxy-headers.js';
+import { NOTHING_SENT, type SentCredentials } from './response-scrub.js';
 import { loadProxyRows } from './proxy-rows.js';
 import { type ProxyBody, formBodyToSign, isReplayable, readProxyBody } from './request-body.js';
 import type { AuditGroupCommit } from '../audit/audit-group-commit.js';
@@ -14,7 +15,7 @@ import type { UpstreamAgents } from './upstream-agents.js';
 import { sendUpstream } from './upstream-request.js';
 
 export interface ProxyOptions {
-  /** Longest the provider may stay silent before 504 (or, mid-body, before the stream is cut). */
+  /** Longest the provider may stay silent before 504 (or, mid-body, before the stream is cut), and longest its response head may take. */
   timeoutMs: number;
   /** Largest request body forwarded. */
   bodyLimitBytes: number;
@@ -121,12 +122,16 @@ export class ProxyForwarder {
     const body = await readProxyBody(call.body, opts.bodyLimitBytes);
     // Checked before anything is sent: a form body an OAuth 1.0a signature cannot cover is refused.
     const formBody = signsRequests(conn) ? formBodyToSign(call.headers, body) : null;
+    // Everything injected into any attempt: none of it may come back in a response header.
+    let sent: SentCredentials = NOTHING_SENT;
     const send = async (credentials: Awaited<ReturnType<typeof proxyCredentials>>) => {
       const headers = forwardedRequestHeaders(call.headers);
       const length = bodyLength(body);
       if (length !== null) headers['content-length'] = String(length);
       // Per send: a re-sent request is signed again (fresh nonce and timestamp).
-      const target = applyCredentials(conn, credentials, { method: call.method, url, requestTarget, formBody }, headers);
+      const applied = applyCredentials(conn, credentials, { method: call.method, url, requestTarget, formBody }, headers);
+      sent = { queryParam: applied.sent.queryParam, values: [...new Set([...sent.values, ...applied.sent.values])] };
+      const target = applied.requestTarget;
       return sendUpstream({
         method: call.method,
         url,
@@ -153,7 +158,7 @@ export class ProxyForwarder {
       response.destroy();
       throw new LatchkeyError('upstream_failed', `the provider answered with an invalid status (${status})`, { reason: 'upstream_invalid_response' });
     }
-    return { status, headers: returnedResponseHeaders(response.headers), body: response };
+    return { status, headers: returnedResponseHeaders(response.headers, sent), body: response };
   }
 
   /**

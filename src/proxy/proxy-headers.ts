@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { NOTHING_SENT, type SentCredentials, scrubInjectedCredentials } from './response-scrub.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and their older relatives: they describe one connection, never the message. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -71,7 +72,8 @@ export function forwardedRequestHeaders(headers: IncomingHttpHeaders): OutgoingH
 /**
  * The provider's response headers as returned to the caller: everything except hop-by-hop
  * headers (and those `Connection` names), `Set-Cookie`, `WWW-Authenticate` and the headers
- * Latchkey sets on its own responses (security headers, HSTS, `Alt-Svc`, `X-Request-Id`).
+ * Latchkey sets on its own responses (security headers, HSTS, `Alt-Svc`, `X-Request-Id`);
+ * and never a credential the proxy injected (`sent`): see {@link scrubInjectedCredentials}.
  *
  * @example
  * ```ts
@@ -79,12 +81,12 @@ export function forwardedRequestHeaders(headers: IncomingHttpHeaders): OutgoingH
  * // { 'content-type': 'application/json' }
  * ```
  */
-export function returnedResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+export function returnedResponseHeaders(headers: IncomingHttpHeaders, sent: SentCredentials = NOTHING_SENT): OutgoingHttpHeaders {
   const listed = connectionListed(headers);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || RESPONSE_DROP.has(name) || listed.has(name)) continue;
     out[name] = value;
   }
-  return out;
+  return scrubInjectedCredentials(out, sent);
 }

@@ -20,6 +20,13 @@ const PRINTABLE = /^[\x21-\x5b\x5d-\x7e]*$/;
 const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 const ENCODED_SEPARATOR = /%(2f|5c)/i;
 
+// "." or "..", alone or before ";…": Java servers (Tomcat, Jetty, Spring) strip the path
+// parameters of a segment before resolving it, so "..;" climbs a level there.
+const DOT_SEGMENT = /^\.\.?(?:;|$)/;
+
+/** Decodes every `%XX` to its byte as one character, never failing: enough to spot dots and slashes. */
+const decodeBytes = (text: string) => text.replace(/%([0-9A-Fa-f]{2})/g, (_escape, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+
 function refused(message: string, path = 'path'): LatchkeyError {
   return new LatchkeyError('bad_request', `the proxied path is refused: ${message}`, { reason: 'proxy_path_refused', errors: [{ path, message }] });
 }
@@ -36,9 +43,10 @@ function decodeSegment(raw: string, what: string): string {
  * Reads a proxy request from the raw request target (`request.raw.url`, never a decoded
  * route parameter): the integration key and connection id, and the path and query to
  * forward. Refuses anything that could move the request off the base URL once joined:
- * `.`/`..` segments (also percent-encoded), encoded slashes and backslashes, raw
- * backslashes, empty segments (`//host`, `http://…`), and characters that are not
- * printable ASCII. Throws a 400 `bad_request` (`reason: proxy_path_refused`) or a 422 for
+ * `.`/`..` segments (also percent-encoded, or followed by `;…` as Java servers read them),
+ * encoded slashes and backslashes, raw backslashes, `%25` escapes that would decode a
+ * second time to any of those, empty segments (`//host`, `http://…`), and characters that
+ * are not printable ASCII. Throws a 400 `bad_request` (`reason: proxy_path_refused`) or a 422 for
  * a malformed key or id.
  *
  * @example
@@ -75,8 +83,14 @@ export function parseProxyUrl(rawUrl: string): ProxyAddress {
     }
     if (ENCODED_SEPARATOR.test(segment)) throw refused('encoded slashes and backslashes (%2F, %5C) are not allowed');
     const decoded = decodeSegment(segment, 'a path segment');
-    if (decoded === '.' || decoded === '..') throw refused('dot segments ("." and "..", also percent-encoded) are not allowed');
+    if (DOT_SEGMENT.test(decoded)) throw refused('dot segments ("." and "..", also percent-encoded or followed by ";…") are not allowed');
     if (decoded.includes('\0')) throw refused('NUL bytes are not allowed');
+    // A server (or a proxy in front of it) that decodes once more would see what "%25" hides.
+    if (segment.includes('%25')) {
+      for (let once = decoded, again = decodeBytes(once); again !== once; once = again, again = decodeBytes(once)) {
+        if (DOT_SEGMENT.test(again) || /[/\\]/.test(again)) throw refused('double-encoded dot segments, slashes and backslashes (%252E, %252F, %255C) are not allowed');
+      }
+    }
   });
   return { key: key.data, id: id.data, path: segments.length > 0 ? `/${segments.join('/')}` : '', query };
 }

@@ -16,7 +16,10 @@ export interface UpstreamRequest {
   body: ProxyBody;
   guard: OutboundGuard;
   agent: Agent;
-  /** Longest the upstream socket may stay silent (connect, answer, body) before the request fails. */
+  /**
+   * Longest the upstream socket may stay silent (connect, answer, body) before the request
+   * fails, and the longest the response head (status and headers) may take in all.
+   */
   timeoutMs: number;
   /** Fires when the caller has gone away: the upstream request is abandoned. */
   signal: AbortSignal;
@@ -101,7 +104,9 @@ function sendOnce(req: UpstreamRequest): Promise<{ response: IncomingMessage } |
   const send = req.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     let settled = false;
+    let headDeadline: NodeJS.Timeout | undefined;
     const settle = (value: { response: IncomingMessage } | { error: unknown; reusedSocket: boolean }) => {
+      clearTimeout(headDeadline);
       if (settled) return;
       settled = true;
       req.signal.removeEventListener('abort', onAbort);
@@ -120,9 +125,19 @@ function sendOnce(req: UpstreamRequest): Promise<{ response: IncomingMessage } |
     });
     const onAbort = () => outgoing.destroy(new UpstreamFailure('aborted', 'the caller went away'));
     req.signal.addEventListener('abort', onAbort, { once: true });
+    const timedOut = () => outgoing.destroy(new UpstreamFailure('timeout', `no answer within ${req.timeoutMs} ms`));
     // The socket timeout keeps running while the response streams: a provider that stalls
     // mid-body is cut off too (the caller sees the connection close).
-    outgoing.on('timeout', () => outgoing.destroy(new UpstreamFailure('timeout', `no answer within ${req.timeoutMs} ms`)));
+    outgoing.on('timeout', timedOut);
+    // The socket timeout is an idle timer: a provider sending one byte of its head now and
+    // then would hold the request forever. The head (status and headers) gets one deadline,
+    // counted from the start, or for a streamed body from its last byte sent (an upload may
+    // rightly take longer than the timeout; the idle timer still watches it).
+    const startHeadDeadline = () => {
+      if (!settled) headDeadline = setTimeout(timedOut, req.timeoutMs);
+    };
+    if (req.body.kind === 'stream') outgoing.once('finish', startHeadDeadline);
+    else startHeadDeadline();
     outgoing.on('error', (error) => settle({ error, reusedSocket: outgoing.reusedSocket }));
     outgoing.on('response', (response) => settle({ response }));
     writeBody(outgoing, req.body, (error) => settle({ error, reusedSocket: false }));
@@ -135,7 +150,8 @@ function sendOnce(req: UpstreamRequest): Promise<{ response: IncomingMessage } |
  * with the response head as soon as it arrives; the body is left to stream. Redirects are
  * never followed. A pooled keep-alive socket the provider closed just as it was reused is
  * retried once on a fresh one, when the body can be sent again. Rejects with a
- * `LatchkeyError`: 502 `upstream_failed` or 504 `upstream_timeout`.
+ * `LatchkeyError`: 502 `upstream_failed`, or 504 `upstream_timeout` when the socket stays
+ * silent for `timeoutMs` or the response head takes longer than that in all.
  *
  * @example
  * ```ts

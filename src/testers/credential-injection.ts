@@ -1,3 +1,4 @@
+import { RESERVED_HEADER_MESSAGE, isReservedRequestHeader } from '../providers/reserved-headers.js';
 import type { TestTarget } from './connection-tester.js';
 import { type OAuth1Credentials, OAuth1ParameterError, oauth1Authorization } from './oauth1-signature.js';
 import { configString, credentialString } from './target-config.js';
@@ -99,6 +100,9 @@ export function injectCredentials(target: TestTarget, url: URL, headers: Record<
       headers.authorization = `Bearer ${headerSafe(tokenOf(target), 'token')}`;
       return;
     case 'header':
+      // Config validation refuses these names; a value stored before that check must still
+      // never frame or route a request (Content-Length, Host, …).
+      if (isReservedRequestHeader(injection.header)) throw new TestFailure('misconfigured', `the integration's credential header (config.authHeader) ${RESERVED_HEADER_MESSAGE}`);
       headers[injection.header.toLowerCase()] = `${injection.prefix ?? ''}${headerSafe(tokenOf(target), 'token')}`;
       return;
     case 'query':

@@ -1,3 +1,4 @@
+import { type AddressInfo, type Socket, createServer as createNetServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestServer, freePort, startTestServer } from '../support/harness.js';
@@ -48,6 +49,48 @@ describe('proxy: upstream failures, timeouts, limits and the outbound guard', ()
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(elapsed).toBeLessThan(TIMEOUT_MS + 1500);
     expect(res.text).not.toContain(KEY);
+  });
+
+  it('an upstream that trickles its response head (one byte every 300 ms, never silent for the timeout) is a 504 within the timeout', async () => {
+    // node:http cannot write a head slowly: a raw TCP server does.
+    const sockets = new Set<Socket>();
+    const trickler = createNetServer((socket) => {
+      sockets.add(socket);
+      let received = '';
+      let answering = false;
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (answering || !received.includes('\r\n\r\n')) return;
+        answering = true;
+        socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+        const started = Date.now();
+        const timer = setInterval(() => {
+          // Bounded, so that without a head deadline the call ends (late, with a 200) instead of hanging.
+          if (Date.now() - started > 4000) {
+            clearInterval(timer);
+            socket.end('\r\nContent-Length: 2\r\n\r\nok');
+          } else socket.write('a');
+        }, 300);
+        socket.on('close', () => clearInterval(timer));
+      });
+    });
+    await new Promise<void>((resolve) => trickler.listen(0, '127.0.0.1', resolve));
+    try {
+      await httpIntegration(s, 'trickles', 'api_key', `http://127.0.0.1:${(trickler.address() as AddressInfo).port}`, { apiKeyQueryParam: 'key' });
+      await connection(s, 'trickles', 'c1', { type: 'api_key', apiKey: KEY });
+      const started = Date.now();
+      const res = await proxy('/v1/proxy/trickles/c1/x');
+      const elapsed = Date.now() - started;
+      expect(res.status, res.text).toBe(504);
+      expect(res.json).toMatchObject({ code: 'upstream_timeout', reason: 'upstream_timeout' });
+      expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+      expect(elapsed).toBeLessThan(TIMEOUT_MS + 1000);
+      expect(res.text).not.toContain(KEY);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => trickler.close(() => resolve()));
+    }
   });
 
   it('an upstream that stalls mid-body is cut off after the timeout (the caller sees the stream end early)', async () => {

@@ -130,6 +130,59 @@ describe('proxy: credentials injected the way the provider declares', () => {
     }
   });
 
+  it('an injected credential never comes back in a response header: stripped from URL headers, redacted elsewhere, for every injection style', async () => {
+    const basicBlob = Buffer.from(`ada:${PASSWORD}`).toString('base64');
+    up.handler = (req, res, seen) => {
+      const sentQuery = (req.url ?? '').split('?')[1] ?? '';
+      res.writeHead(302, {
+        // A provider's redirect repeats the request's query, credential included.
+        location: `https://api.example.com${req.url}`,
+        'content-location': `/items/?${sentQuery}#top`,
+        link: `<https://api.example.com/items?page=2&${sentQuery}>; rel="next", <https://api.example.com/items?${sentQuery}&page=0>; rel="prev"`,
+        refresh: `0; url=https://api.example.com/items?${sentQuery}`,
+        // …and a debugging provider echoes whatever it received, in whatever encoding.
+        'x-debug-query': sentQuery,
+        'x-debug-encoded': encodeURIComponent(`key ${new URLSearchParams(sentQuery).get('api_key') ?? ''}/${seen.headers['x-api-key'] ?? ''}`),
+        'x-debug-auth': `auth=${seen.headers.authorization ?? ''}; key=${seen.headers['x-api-key'] ?? ''}`,
+        'x-debug-basic': (seen.headers.authorization ?? '').replace(/^Basic /, ''),
+        'x-debug-password': `pw=${Buffer.from((seen.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':')[1] ?? ''}`,
+        ...(sentQuery.includes(QUERY_KEY) ? { [`x-${QUERY_KEY}`]: 'a header named after the key' } : {}),
+        'content-length': '0',
+      });
+      res.end();
+    };
+    try {
+      const responses = [];
+      for (const name of ['query', 'hdr', 'pat', 'basic']) {
+        const res = await rawRequest(base, 'GET', `/v1/proxy/${name}/c1/items/?limit=5`, { headers: bearer(s.adminKey) });
+        expect(res.status, res.text).toBe(302);
+        const relayed = JSON.stringify(res.headers);
+        for (const canary of [...CANARIES, basicBlob]) expect(relayed, `${name}: ${canary}`).not.toContain(canary);
+        responses.push(res);
+      }
+      // The query style: the parameter is taken out of every URL, the rest of the URL is kept.
+      const query = responses[0]!.headers;
+      expect(query.location).toBe('https://api.example.com/items/?limit=5');
+      expect(query['content-location']).toBe('/items/?limit=5#top');
+      expect(query.link).toBe('<https://api.example.com/items?page=2&limit=5>; rel="next", <https://api.example.com/items?limit=5&page=0>; rel="prev"');
+      expect(query.refresh).toBe('0; url=https://api.example.com/items?limit=5');
+      expect(query['x-debug-query']).toBe('limit=5&api_key=REDACTED');
+      expect(query[`x-${QUERY_KEY}`]).toBeUndefined();
+      // Header styles: the value is redacted wherever it appears; a Location without it is untouched.
+      expect(responses[1]!.headers.location).toBe('https://api.example.com/api/v2/items/?limit=5');
+      expect(responses[1]!.headers['x-debug-auth']).toBe('auth=; key=REDACTED');
+      expect(responses[1]!.headers['x-debug-encoded']).toBe('key%20%2FREDACTED');
+      expect(responses[2]!.headers['x-debug-auth']).toBe('auth=REDACTED; key=');
+      expect(query['x-debug-encoded']).toBe('key%20REDACTED%2F');
+      expect(responses[3]!.headers['x-debug-basic']).toBe('REDACTED');
+      expect(responses[3]!.headers['x-debug-password']).toBe('pw=REDACTED');
+      const logs = s.logs.join('\n');
+      for (const canary of [...CANARIES, basicBlob]) expect(logs).not.toContain(canary);
+    } finally {
+      up.handler = (await import('./support.js')).echo;
+    }
+  });
+
   it('HEAD and OPTIONS are forwarded too', async () => {
     const head = await rawRequest(base, 'HEAD', '/v1/proxy/pat/c1/h', { headers: bearer(s.adminKey) });
     expect(head.status).toBe(200);

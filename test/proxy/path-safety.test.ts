@@ -41,6 +41,23 @@ describe('proxy: requests go to the declared base URL and nowhere else', () => {
     ['a connection id smuggling a path', '/v1/proxy/api/c1%2f..%2fother/x'],
     ['an integration key of dots', '/v1/proxy/../api/c1/x'],
   ];
+  // Refused as any other escape: 400 proxy_path_refused.
+  const disguisedDots: Array<[string, string]> = [
+    // Java servers drop a segment's ";…" path parameters before resolving it: "..;" is "..".
+    ['a dot-dot segment with a path parameter', '/v1/proxy/api/c1/..;/admin'],
+    ['a dot-dot segment with a named path parameter', '/v1/proxy/api/c1/x/..;jsessionid=1/admin'],
+    ['a dot segment with a path parameter', '/v1/proxy/api/c1/.;/admin'],
+    ['a dot-dot segment with an encoded semicolon', '/v1/proxy/api/c1/..%3b/admin'],
+    ['an encoded dot-dot segment with an encoded semicolon', '/v1/proxy/api/c1/%2e%2e%3B/admin'],
+    // A server that decodes twice sees what a "%25" hides.
+    ['a double-encoded dot-dot', '/v1/proxy/api/c1/%252e%252e/admin'],
+    ['a half double-encoded dot-dot', '/v1/proxy/api/c1/.%252e/admin'],
+    ['a double-encoded dot', '/v1/proxy/api/c1/%252E/admin'],
+    ['a double-encoded dot-dot with a semicolon', '/v1/proxy/api/c1/%252e%252e%253b/admin'],
+    ['a double-encoded slash', '/v1/proxy/api/c1/users%252f..%252fadmin'],
+    ['a double-encoded backslash', '/v1/proxy/api/c1/..%255cadmin'],
+    ['a triple-encoded dot-dot', '/v1/proxy/api/c1/%25252e%25252e/admin'],
+  ];
 
   for (const [what, target] of escapes) {
     it(`refuses ${what} with a 400/422 problem and sends nothing upstream`, async () => {
@@ -53,6 +70,16 @@ describe('proxy: requests go to the declared base URL and nowhere else', () => {
     });
   }
 
+  for (const [what, target] of disguisedDots) {
+    it(`refuses ${what} with a 400 proxy_path_refused and sends nothing upstream`, async () => {
+      const before = up.seen.length + elsewhere.seen.length;
+      const res = await rawRequest(s.baseUrl!, 'GET', target, { headers: bearer(s.adminKey) });
+      expect(res.status, `${target} → ${res.text}`).toBe(400);
+      expect(res.json).toMatchObject({ code: 'bad_request', reason: 'proxy_path_refused' });
+      expect(up.seen.length + elsewhere.seen.length).toBe(before);
+    });
+  }
+
   it('an absolute-form request target never reaches the upstream either', async () => {
     const before = up.seen.length;
     const res = await rawRequest(s.baseUrl!, 'GET', `http://evil.example/v1/proxy/api/c1/x`, { headers: bearer(s.adminKey) });
@@ -62,9 +89,9 @@ describe('proxy: requests go to the declared base URL and nowhere else', () => {
   });
 
   it('ordinary characters that only look risky are forwarded unchanged', async () => {
-    const res = await rawRequest(s.baseUrl!, 'GET', '/v1/proxy/api/c1/files/a.b..c/%E2%9C%93;v=1/@me:x?path=..%2F..%2Fetc&url=http://x/', { headers: bearer(s.adminKey) });
+    const res = await rawRequest(s.baseUrl!, 'GET', '/v1/proxy/api/c1/files/a.b..c/%E2%9C%93;v=1/@me:x/...;/..x;y/100%25/%2525?path=..%2F..%2Fetc&url=http://x/', { headers: bearer(s.adminKey) });
     expect(res.status, res.text).toBe(200);
-    expect(up.seen[up.seen.length - 1]!.url).toBe('/api/v2/files/a.b..c/%E2%9C%93;v=1/@me:x?path=..%2F..%2Fetc&url=http://x/');
+    expect(up.seen[up.seen.length - 1]!.url).toBe('/api/v2/files/a.b..c/%E2%9C%93;v=1/@me:x/...;/..x;y/100%25/%2525?path=..%2F..%2Fetc&url=http://x/');
   });
 
   it('redirects are returned as they are, never followed, whatever host they name', async () => {
