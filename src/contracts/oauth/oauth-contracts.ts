@@ -99,7 +99,7 @@ export const VerifyIntegration = defineCommand({
     'Verify integration',
     'Check that the integration\'s own credentials still authenticate, with a real client-credentials grant.',
     'Catch a rotated or revoked client secret before connections start failing.',
-    'For client-credentials integrations (and the generic oauth2 provider). The token obtained is discarded.',
+    'For integrations whose auth method is oauth2_client_credentials (any provider that offers it, the generic oauth2 one included); any other answers 409 verify_unsupported. The token obtained is discarded.',
   ),
   io: {
     input: z.strictObject({ key: IntegrationKey }),
