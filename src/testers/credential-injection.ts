@@ -24,7 +24,8 @@ const TOKEN_FIELD: Record<string, string> = {
 /**
  * How credentials go on the request: the provider's `injection` for the integration's auth
  * method; for the generic `http` provider, the integration's `authHeader`/`authPrefix`/
- * `apiKeyQueryParam` override it. An empty `authPrefix` is honoured (bare value).
+ * `apiKeyQueryParam` override it. An empty `authPrefix` is honoured (bare value); none at all
+ * means `Bearer ` in `Authorization` and the bare value in any other header.
  *
  * @example
  * ```ts
@@ -39,7 +40,11 @@ export function resolveInjection(target: TestTarget): Injection {
     if (queryParam) return { style: 'query', param: queryParam };
     const rawPrefix = target.integrationConfig.authPrefix;
     const header = configString(target, 'authHeader') ?? (declared?.style === 'header' ? declared.header : 'Authorization');
-    const prefix = typeof rawPrefix === 'string' ? rawPrefix : declared?.style === 'header' ? (declared.prefix ?? '') : 'Bearer ';
+    // No prefix given: the declared header keeps its declared prefix ("Bearer " in
+    // Authorization); any other header (X-API-Key) gets the bare value.
+    const declaredHeader = declared?.style === 'header' ? declared : null;
+    const fallback = declaredHeader && declaredHeader.header.toLowerCase() === header.toLowerCase() ? (declaredHeader.prefix ?? '') : header.toLowerCase() === 'authorization' ? 'Bearer ' : '';
+    const prefix = typeof rawPrefix === 'string' ? rawPrefix : fallback;
     return { style: 'header', header, prefix };
   }
   if (!declared) throw new TestFailure('misconfigured', `provider ${provider.key} declares no credential injection for ${authMethod}`);

@@ -160,7 +160,7 @@ describe('integration and connection semantics', () => {
     it('applies defaults on integrations and connections and coerces numeric strings', async () => {
       const created = await s.request('POST', '/v1/integrations', { body: http({ baseUrl: 'https://api.example.com' }) });
       expect(created.status, created.text).toBe(201);
-      expect(created.body.config).toEqual({ baseUrl: 'https://api.example.com', authHeader: 'Authorization', authPrefix: 'Bearer ', testPath: '/' });
+      expect(created.body.config).toEqual({ baseUrl: 'https://api.example.com', authHeader: 'Authorization', testPath: '/' });
       await s.request('POST', '/v1/integrations', { body: { key: 'pg', provider: 'postgresql', displayName: 'PG' } });
       const conn = await s.request('POST', '/v1/integrations/pg/connections', {
         body: { id: 'db1', config: { host: 'db.example.com', database: 'app' }, credentials: { type: 'basic', username: 'app', password: 'pw-1' } },

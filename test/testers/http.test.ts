@@ -77,6 +77,11 @@ describe('credential injection, checked by the server', () => {
     expect((await run(apiKey({ authHeader: 'X-API-Key', authPrefix: '' }))).ok).toBe(true);
   });
 
+  it('api_key in a custom header with no prefix given: the bare value (Bearer belongs to Authorization)', async () => {
+    handler = checking((req) => req.headers['x-api-key'] === API_KEY && req.headers.authorization === undefined);
+    expect((await run(apiKey({ authHeader: 'X-API-Key' }))).ok).toBe(true);
+  });
+
   it('api_key in a custom header with a custom prefix', async () => {
     handler = checking((req) => req.headers.authorization === `Token ${API_KEY}`);
     expect((await run(apiKey({ authPrefix: 'Token ' }))).ok).toBe(true);
