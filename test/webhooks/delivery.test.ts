@@ -192,6 +192,27 @@ describe.each(engines)('webhooks on %s', (engine) => {
     rx.received.splice(rx.received.indexOf(rx.at('/api/')[0]!), 1);
   });
 
+  it('sends connection.recovered when a passing test or new credentials lift a test-failed error', async () => {
+    await endpoint('/recovered', { events: ['connection.recovered'] });
+    // The connection from the previous test is in error (auth_failed); the API now accepts it.
+    const passed = await s.request('POST', '/v1/integrations/http-api/connections/svc/test');
+    expect(passed.body.ok, passed.text).toBe(true);
+    const again = await s.request('POST', '/v1/integrations/http-api/connections/svc/test');
+    expect(again.body.ok).toBe(true); // already active: no second event
+    rx.script('/api/', 401);
+    expect((await s.request('POST', '/v1/integrations/http-api/connections/svc/test')).body.ok).toBe(false);
+    const replaced = await s.request('PATCH', '/v1/integrations/http-api/connections/svc', { body: { credentials: { token: `${PAT_CANARY}-2` } } });
+    expect(replaced.status, replaced.text).toBe(200);
+    expect(replaced.body.status).toBe('active');
+    await s.lk.webhooks.runOnce();
+    const bodies = rx.at('/recovered').map((r) => JSON.parse(r.body));
+    expect(bodies.map((b) => [b.type, b.data.connectionId, b.data.status, b.data.statusReason])).toEqual([
+      ['connection.recovered', 'svc', 'active', null],
+      ['connection.recovered', 'svc', 'active', null],
+    ]);
+    for (const r of rx.at('/api/')) rx.received.splice(rx.received.indexOf(r), 1);
+  });
+
   it('retries with backoff until the receiver answers 2xx, then stops (500, 500, 200 → 3 attempts)', async () => {
     const hook = await endpoint('/flaky', { events: ['connection.created'] });
     rx.script('/flaky', 500, 500, 200);

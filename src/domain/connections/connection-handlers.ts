@@ -220,6 +220,10 @@ export function connectionHandlers(services: Services) {
       // Names of what changed, never values: subscribers read the record through the API.
       const changed = [...fields, ...secretsChanged.map((name) => `credentials.${name}`)];
       await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.updated', record, { changed }), ctx.now);
+      // New credentials lifted an error: subscribers waiting for the connection to work again hear it.
+      if (row.status === 'error' && next.status === 'active') {
+        await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.recovered', record), ctx.now);
+      }
       return record;
     },
 

@@ -104,19 +104,24 @@ export function connectionTesting(services: Services) {
       .set((eb) => ({ health: JSON.stringify(health), version: eb('version', '+', 1), updated_at: ctx.now.toISOString(), updated_by: ctx.principal.keyId, ...(status ?? {}) }))
       .where('uid', '=', prepared.connectionUid)
       .execute();
+    const subjectOf = async (uid: string) => {
+      const row = await ctx.db.selectFrom('connections').selectAll().where('uid', '=', uid).executeTakeFirst();
+      if (!row) return null;
+      return { tenantId: row.tenant_id, subject: { integration: row.integration_key, id: row.id, uid: row.uid, provider: row.provider, status: effectiveStatus(row, await secrets.names(ctx.db, row.uid), ctx.now), statusReason: row.status_reason } };
+    };
     if (prepared.result.ok) {
-      await ctx.db
+      const cleared = await ctx.db
         .updateTable('connections')
         .set({ status: 'active', status_reason: null })
         .where('uid', '=', prepared.connectionUid)
         .where('status_reason', 'like', `${TEST_FAILED_REASON}%`)
-        .execute();
+        .executeTakeFirst();
+      // A test that passes after one that put the connection in error: it is usable again.
+      const found = Number(cleared.numUpdatedRows) === 1 ? await subjectOf(prepared.connectionUid) : null;
+      if (found) await services.webhooks.enqueue(ctx.db, found.tenantId, connectionEvent('connection.recovered', found.subject), ctx.now);
     } else {
-      const row = await ctx.db.selectFrom('connections').selectAll().where('uid', '=', prepared.connectionUid).executeTakeFirst();
-      if (row) {
-        const subject = { integration: row.integration_key, id: row.id, uid: row.uid, provider: row.provider, status: effectiveStatus(row, await secrets.names(ctx.db, row.uid), ctx.now), statusReason: row.status_reason };
-        await services.webhooks.enqueue(ctx.db, row.tenant_id, connectionEvent('connection.test_failed', subject, { errorCode: code ?? 'unexpected_error' }), ctx.now);
-      }
+      const found = await subjectOf(prepared.connectionUid);
+      if (found) await services.webhooks.enqueue(ctx.db, found.tenantId, connectionEvent('connection.test_failed', found.subject, { errorCode: code ?? 'unexpected_error' }), ctx.now);
     }
   }
 
