@@ -1,11 +1,11 @@
 import { chainedFieldsOf } from '../audit/audit-log.js';
 import { chainVerifier } from '../audit/hash-chain.js';
-import type { ListAuditEvents, VerifyAuditChain } from '../contracts/audit/audit-contracts.js';
+import { ListAuditEvents, type VerifyAuditChain } from '../contracts/audit/audit-contracts.js';
 import type { HandlerContext } from '../contracts/context.js';
 import type { InputOf, OutputOf } from '../contracts/define.js';
 import { LatchkeyError } from '../errors.js';
 import type { Engine } from '../store/database.js';
-import { decodeCursor, pageFrom } from './cursor.js';
+import { listCursor } from './cursor.js';
 
 const VERIFY_BATCH = 1000;
 
@@ -13,7 +13,8 @@ const VERIFY_BATCH = 1000;
 export function auditHandlers(chainKey: Buffer, engine: Engine) {
   return {
     async list(input: InputOf<typeof ListAuditEvents>, ctx: HandlerContext) {
-      const before = decodeCursor(input.cursor, 'number');
+      const cursor = listCursor(ListAuditEvents.meta.key, input, 'number');
+      const before = cursor.after;
       let query = ctx.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', ctx.principal.tenantId);
       if (before !== undefined) query = query.where('seq', '<', before);
       // A key bound to a workspace or user sees what keys bound the same way did, not the
@@ -33,7 +34,7 @@ export function auditHandlers(chainKey: Buffer, engine: Engine) {
       if (input.since) query = query.where('at', '>=', new Date(input.since).toISOString());
       if (input.until) query = query.where('at', '<', new Date(input.until).toISOString());
       const rows = await query.orderBy('seq', 'desc').limit(input.limit + 1).execute();
-      const page = pageFrom(rows, input.limit, (r) => Number(r.seq));
+      const page = cursor.page(rows, (r) => Number(r.seq));
       return {
         // The output schema re-checks every field's shape before anything leaves.
         data: page.rows.map((row) => {

@@ -144,6 +144,21 @@ describe('HTTP conventions', () => {
       expect((await s.request('GET', '/v1/integrations', { key: t.adminKey })).body.data).toHaveLength(50);
     });
 
+    it('a cursor works only with the list and filters that issued it (422 elsewhere, never a wrong page)', async () => {
+      const t = await s.newTenant('Cursor scope');
+      for (let i = 0; i < 3; i++) await createIntegration(s, t.adminKey, `scoped-${i}`);
+      const first = await s.request('GET', '/v1/integrations?limit=1&provider=github', { key: t.adminKey });
+      const cursor = encodeURIComponent(first.body.nextCursor);
+      expect((await s.request('GET', `/v1/integrations?limit=1&provider=github&cursor=${cursor}`, { key: t.adminKey })).status).toBe(200);
+      // The page size may change between pages; the filters may not.
+      expect((await s.request('GET', `/v1/integrations?limit=2&provider=github&cursor=${cursor}`, { key: t.adminKey })).status).toBe(200);
+      for (const path of [`/v1/integrations?limit=1&cursor=${cursor}`, `/v1/integrations?limit=1&provider=gitlab&cursor=${cursor}`, `/v1/connections?cursor=${cursor}`, `/v1/api-keys?cursor=${cursor}`, `/v1/providers?cursor=${cursor}`]) {
+        const res = await s.request('GET', path, { key: t.adminKey });
+        expectProblem(res, 422, 'validation_failed');
+        expect(res.body.errors.map((e: { path: string }) => e.path), path).toEqual(['cursor']);
+      }
+    });
+
     it('walks connections across integrations exactly once, in id order', async () => {
       const t = await s.newTenant('Connection pages');
       const created: string[] = [];

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ApiKeyRecord } from '../../contracts/access/access-contracts.js';
-import type { CreateApiKey, CreateTenant, ListApiKeys, ListTenants, RevokeApiKey } from '../../contracts/access/access-contracts.js';
+import { type CreateApiKey, type CreateTenant, ListApiKeys, ListTenants, type RevokeApiKey } from '../../contracts/access/access-contracts.js';
 import type { HandlerContext } from '../../contracts/context.js';
 import type { InputOf } from '../../contracts/define.js';
 import { type GrantablePolicyKey, type PolicyKey, type Role, grantsOf } from '../../contracts/policies.js';
@@ -8,7 +8,7 @@ import { generateApiKey, hashApiKey } from '../../crypto/api-key-token.js';
 import { LatchkeyError, notFound } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { ApiKeyTable } from '../../store/schema.js';
-import { decodeCursor, pageFrom } from '../cursor.js';
+import { listCursor } from '../cursor.js';
 import type { Services } from '../services.js';
 import { createTenantWithAdmin } from './tenant-bootstrap.js';
 
@@ -80,7 +80,8 @@ export function accessHandlers(services: Services, onKeyRevoked: (keyId: string)
     },
 
     async listApiKeys(input: InputOf<typeof ListApiKeys>, ctx: HandlerContext) {
-      const after = decodeCursor(input.cursor, 'string');
+      const cursor = listCursor(ListApiKeys.meta.key, input, 'string');
+      const after = cursor.after;
       let query = ctx.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', ctx.principal.tenantId);
       if (after !== undefined) query = query.where('id', '>', after);
       if (!input.includeRevoked) query = query.where('revoked_at', 'is', null);
@@ -88,7 +89,7 @@ export function accessHandlers(services: Services, onKeyRevoked: (keyId: string)
       if (ctx.principal.workspaceId) query = query.where('workspace_id', '=', ctx.principal.workspaceId);
       if (ctx.principal.userId) query = query.where('user_id', '=', ctx.principal.userId);
       const rows = await query.orderBy('id').limit(input.limit + 1).execute();
-      const page = pageFrom(rows, input.limit, (r) => r.id);
+      const page = cursor.page(rows, (r) => r.id);
       return { data: page.rows.map(toApiKeyRecord), nextCursor: page.nextCursor };
     },
 
@@ -114,11 +115,12 @@ export function accessHandlers(services: Services, onKeyRevoked: (keyId: string)
     },
 
     async listTenants(input: InputOf<typeof ListTenants>, ctx: HandlerContext) {
-      const after = decodeCursor(input.cursor, 'string');
+      const cursor = listCursor(ListTenants.meta.key, input, 'string');
+      const after = cursor.after;
       let query = ctx.db.selectFrom('tenants').select(['id', 'name', 'created_at']);
       if (after !== undefined) query = query.where('id', '>', after);
       const rows = await query.orderBy('id').limit(input.limit + 1).execute();
-      const page = pageFrom(rows, input.limit, (r) => r.id);
+      const page = cursor.page(rows, (r) => r.id);
       return { data: page.rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at })), nextCursor: page.nextCursor };
     },
   };

@@ -1,18 +1,12 @@
 import { sql } from 'kysely';
 import type { HandlerContext } from '../../contracts/context.js';
 import type { InputOf } from '../../contracts/define.js';
-import type {
-  CreateConnection,
-  DeleteConnection,
-  GetConnection,
-  ListConnections,
-  UpdateConnection,
-} from '../../contracts/integrations/connection-contracts.js';
+import { type CreateConnection, type DeleteConnection, type GetConnection, ListConnections, type UpdateConnection } from '../../contracts/integrations/connection-contracts.js';
 import { LatchkeyError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { AuthMethod, CredentialType } from '../../providers/provider-schema.js';
 import type { ConnectionTable, IntegrationTable } from '../../store/schema.js';
-import { decodeCursor, pageFrom } from '../cursor.js';
+import { listCursor } from '../cursor.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db-errors.js';
 import { mergeConfig } from '../merge-config.js';
 import { loadIntegration } from '../integrations/integration-rows.js';
@@ -102,7 +96,8 @@ export function connectionHandlers(services: Services) {
     },
 
     async list(input: InputOf<typeof ListConnections>, ctx: HandlerContext) {
-      const after = decodeCursor(input.cursor, 'string');
+      const cursor = listCursor(ListConnections.meta.key, input, 'string');
+      const after = cursor.after;
       let query = ctx.db.selectFrom('connections').selectAll('connections');
       if (input.key !== undefined) {
         const integration = await loadIntegration(ctx.db, ctx.principal, input.key);
@@ -140,7 +135,7 @@ export function connectionHandlers(services: Services) {
           break;
       }
       const rows = await query.orderBy('connections.uid').limit(input.limit + 1).execute();
-      const page = pageFrom(rows, input.limit, (r) => r.uid);
+      const page = cursor.page(rows, (r) => r.uid);
       const names = await secrets.namesMany(ctx.db, page.rows.map((r) => r.uid));
       return { data: page.rows.map((r) => toConnectionRecord(r, names.get(r.uid) ?? new Set(), catalog, ctx.now)), nextCursor: page.nextCursor };
     },

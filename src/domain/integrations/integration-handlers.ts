@@ -1,20 +1,13 @@
 import { sql } from 'kysely';
 import type { HandlerContext } from '../../contracts/context.js';
 import type { InputOf } from '../../contracts/define.js';
-import type {
-  CreateIntegration,
-  DeleteIntegration,
-  GetIntegration,
-  ListIntegrations,
-  ReplaceIntegration,
-  UpdateIntegration,
-} from '../../contracts/integrations/integration-contracts.js';
+import { type CreateIntegration, type DeleteIntegration, type GetIntegration, ListIntegrations, type ReplaceIntegration, type UpdateIntegration } from '../../contracts/integrations/integration-contracts.js';
 import type { IntegrationRecord } from '../../contracts/integrations/records.js';
 import { LatchkeyError, fieldError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { AllowList } from '../../net/allow-list.js';
 import type { IntegrationTable } from '../../store/schema.js';
-import { decodeCursor, pageFrom } from '../cursor.js';
+import { listCursor } from '../cursor.js';
 import { isUniqueViolation } from '../db-errors.js';
 import { allowedCredentialTypes } from '../credential-fields.js';
 import { mergeConfig } from '../merge-config.js';
@@ -166,7 +159,8 @@ export function integrationHandlers(services: Services) {
     },
 
     async list(input: InputOf<typeof ListIntegrations>, ctx: HandlerContext) {
-      const after = decodeCursor(input.cursor, 'string');
+      const cursor = listCursor(ListIntegrations.meta.key, input, 'string');
+      const after = cursor.after;
       let query = ctx.db.selectFrom('integrations').selectAll().where(visibleIntegrations(ctx.principal));
       if (after !== undefined) query = query.where('key', '>', after);
       if (input.provider) query = query.where('provider', '=', input.provider);
@@ -175,7 +169,7 @@ export function integrationHandlers(services: Services) {
       // Tags are a JSON array; a quoted LIKE finds one exactly (tags cannot contain quotes).
       if (input.tag) query = query.where(sql<boolean>`tags like ${`%${JSON.stringify(input.tag).replace(/[%_!]/g, '!$&')}%`} escape '!'`);
       const rows = await query.orderBy('key').limit(input.limit + 1).execute();
-      const page = pageFrom(rows, input.limit, (r) => r.key);
+      const page = cursor.page(rows, (r) => r.key);
       const names = await secrets.namesMany(ctx.db, page.rows.map((r) => r.uid));
       return { data: page.rows.map((r) => toIntegrationRecord(r, names.get(r.uid) ?? new Set(), catalog)), nextCursor: page.nextCursor };
     },

@@ -1,19 +1,12 @@
 import type { HandlerContext } from '../../contracts/context.js';
 import type { InputOf } from '../../contracts/define.js';
-import type {
-  CreateWebhookEndpoint,
-  DeleteWebhookEndpoint,
-  GetWebhookEndpoint,
-  ListWebhookDeliveries,
-  ListWebhookEndpoints,
-  UpdateWebhookEndpoint,
-} from '../../contracts/webhooks/webhook-contracts.js';
+import { type CreateWebhookEndpoint, type DeleteWebhookEndpoint, type GetWebhookEndpoint, ListWebhookDeliveries, ListWebhookEndpoints, type UpdateWebhookEndpoint } from '../../contracts/webhooks/webhook-contracts.js';
 import { fieldError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { WebhookEndpointTable } from '../../store/schema.js';
 import { refusedDestination } from '../../webhooks/endpoint-url.js';
 import { newSigningSecret } from '../../webhooks/signing-secret.js';
-import { decodeCursor, pageFrom } from '../cursor.js';
+import { listCursor } from '../cursor.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { assertTenantWide, loadEndpoint, toDeliveryRecord, toEndpointRecord } from './webhook-rows.js';
@@ -63,11 +56,12 @@ export function webhookHandlers(services: Services) {
 
     async list(input: InputOf<typeof ListWebhookEndpoints>, ctx: HandlerContext) {
       assertTenantWide(ctx.principal);
-      const after = decodeCursor(input.cursor, 'string');
+      const cursor = listCursor(ListWebhookEndpoints.meta.key, input, 'string');
+      const after = cursor.after;
       let query = ctx.db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', ctx.principal.tenantId);
       if (after !== undefined) query = query.where('uid', '>', after);
       const rows = await query.orderBy('uid').limit(input.limit + 1).execute();
-      const page = pageFrom(rows, input.limit, (r) => r.uid);
+      const page = cursor.page(rows, (r) => r.uid);
       return { data: page.rows.map(toEndpointRecord), nextCursor: page.nextCursor };
     },
 
@@ -116,12 +110,13 @@ export function webhookHandlers(services: Services) {
     async deliveries(input: InputOf<typeof ListWebhookDeliveries>, ctx: HandlerContext) {
       assertTenantWide(ctx.principal);
       const endpoint = await loadEndpoint(ctx.db, ctx.principal, input.id);
-      const before = decodeCursor(input.cursor, 'string');
+      const cursor = listCursor(ListWebhookDeliveries.meta.key, input, 'string');
+      const before = cursor.after;
       let query = ctx.db.selectFrom('webhook_deliveries').selectAll().where('endpoint_uid', '=', endpoint.uid);
       if (before !== undefined) query = query.where('id', '<', before);
       if (input.status) query = query.where('status', '=', input.status);
       const rows = await query.orderBy('id', 'desc').limit(input.limit + 1).execute();
-      const page = pageFrom(rows, input.limit, (r) => r.id);
+      const page = cursor.page(rows, (r) => r.id);
       return { data: page.rows.map(toDeliveryRecord), nextCursor: page.nextCursor };
     },
   };
