@@ -60,3 +60,16 @@ export function allowedCredentialTypes(provider: ProviderDefinition, authMethod:
   if (declared) return declared;
   return [authMethod];
 }
+
+/**
+ * What a connection under `provider` stores, per auth method: each credential type it may
+ * hold and that type's fields. Shown on provider records (`credentials`).
+ *
+ * @example
+ * ```ts
+ * providerCredentials(stripe); // [{ authMethod: 'api_key', type: 'api_key', fields: [{ name: 'apiKey', secret: true, required: true, kind: 'string' }] }]
+ * ```
+ */
+export function providerCredentials(provider: ProviderDefinition): Array<{ authMethod: AuthMethod; type: CredentialType; fields: CredentialField[] }> {
+  return provider.authMethods.flatMap((authMethod) => allowedCredentialTypes(provider, authMethod).map((type) => ({ authMethod, type, fields: credentialFields(type, provider) })));
+}

@@ -3,7 +3,11 @@ import type { InputOf } from '../contracts/define.js';
 import { type GetProvider, ListProviders } from '../contracts/integrations/provider-contracts.js';
 import { notFound } from '../errors.js';
 import type { ProviderCatalog } from '../providers/catalog.js';
+import type { ProviderDefinition } from '../providers/provider-schema.js';
+import { providerCredentials } from './credential-fields.js';
 import { listCursor } from './cursor.js';
+
+const toRecord = (provider: ProviderDefinition) => ({ ...provider, credentials: providerCredentials(provider) });
 
 /** Browsing the provider catalog. */
 export function providerHandlers(catalog: ProviderCatalog) {
@@ -18,12 +22,12 @@ export function providerHandlers(catalog: ProviderCatalog) {
         .filter((p) => !input.category || p.categories.includes(input.category))
         .filter((p) => !q || p.key.includes(q) || p.displayName.toLowerCase().includes(q));
       const page = cursor.page(matches.slice(0, input.limit + 1), (p) => p.key);
-      return { data: page.rows, nextCursor: page.nextCursor };
+      return { data: page.rows.map(toRecord), nextCursor: page.nextCursor };
     },
     async get(input: InputOf<typeof GetProvider>, _ctx: HandlerContext) {
       const provider = catalog.get(input.provider);
       if (!provider) throw notFound(`Provider "${input.provider}"`);
-      return provider;
+      return toRecord(provider);
     },
   };
 }

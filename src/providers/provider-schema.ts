@@ -116,7 +116,8 @@ export const ConnectionTest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none'), reason: z.string() }).strict(),
 ]);
 
-export const ProviderDefinition = z
+/** The fields of a provider file, before the cross-field checks (see {@link ProviderDefinition}). */
+export const ProviderDefinitionShape = z
   .object({
     key: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/),
     displayName: z.string().min(1).max(100),
@@ -135,15 +136,16 @@ export const ProviderDefinition = z
     generic: z.boolean().default(false),
     parameters: z.array(ProviderParameter),
   })
-  .strict()
-  .superRefine((p, ctx) => {
-    const names = new Set<string>();
-    for (const param of p.parameters) {
-      const id = `${param.level}:${param.name}`;
-      if (names.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate parameter ${param.name}` });
-      names.add(id);
-    }
-    const oauthMethods = p.authMethods.filter((m) => m.startsWith('oauth2'));
-    if (oauthMethods.length > 0 && !p.oauth && !p.generic) ctx.addIssue({ code: 'custom', message: 'OAuth auth methods need oauth settings' });
-  });
+  .strict();
+
+export const ProviderDefinition = ProviderDefinitionShape.superRefine((p, ctx) => {
+  const names = new Set<string>();
+  for (const param of p.parameters) {
+    const id = `${param.level}:${param.name}`;
+    if (names.has(id)) ctx.addIssue({ code: 'custom', message: `duplicate parameter ${param.name}` });
+    names.add(id);
+  }
+  const oauthMethods = p.authMethods.filter((m) => m.startsWith('oauth2'));
+  if (oauthMethods.length > 0 && !p.oauth && !p.generic) ctx.addIssue({ code: 'custom', message: 'OAuth auth methods need oauth settings' });
+});
 export type ProviderDefinition = z.infer<typeof ProviderDefinition>;

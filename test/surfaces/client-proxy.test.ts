@@ -61,7 +61,7 @@ describe('client.proxy() against a running server', () => {
     // The path's own query byte for byte, then the options' query.
     expect(seen.url).toBe('/things/a%20b?x=1,2&page=2&tag=a&tag=b');
     expect(seen.headers['x-trace']).toBe('t-1');
-    expect(seen.headers['x-provider-key']).toBe(`Bearer ${KEY}`);
+    expect(seen.headers['x-provider-key']).toBe(KEY); // no authPrefix: the bare key in a custom header
     expect(seen.headers.authorization).toBeUndefined();
     expect(seen.headers['x-client-default']).toBeUndefined();
     expect(seen.bytes).toBe('hello provider'.length);

@@ -1,9 +1,33 @@
 import { z } from 'zod';
-import { ProviderDefinition } from '../../providers/provider-schema.js';
+import { AuthMethod, CredentialType, ProviderDefinitionShape } from '../../providers/provider-schema.js';
 import { defineQuery } from '../define.js';
 import { OWNERS } from '../owners.js';
 import { policy } from '../policies.js';
 import { PageInput, ProviderKey, pageOf } from '../shared-schemas.js';
+
+/**
+ * A provider as the API shows it: its catalog entry plus what a connection stores under
+ * each auth method, so forms and prompts know which credential fields exist and which are
+ * secret (write-only) without a second copy of that table.
+ */
+export const ProviderRecord = ProviderDefinitionShape.extend({
+  credentials: z
+    .array(
+      z.object({
+        authMethod: AuthMethod,
+        type: CredentialType,
+        fields: z.array(
+          z.object({
+            name: z.string(),
+            secret: z.boolean().describe('Write-only and encrypted: never returned, only hasSecrets'),
+            required: z.boolean(),
+            kind: z.enum(['string', 'datetime', 'string[]']),
+          }),
+        ),
+      }),
+    )
+    .describe('Per auth method, the credential types a connection may hold and their fields'),
+});
 
 export const ListProviders = defineQuery({
   meta: {
@@ -23,7 +47,7 @@ export const ListProviders = defineQuery({
       category: z.string().max(64).optional(),
       q: z.string().max(100).optional().describe('Case-insensitive search in key and display name'),
     }),
-    output: pageOf(ProviderDefinition),
+    output: pageOf(ProviderRecord),
     errors: ['validation_failed'],
   },
   policy: { auth: 'key', policies: [policy('platform.integration.read')] },
@@ -42,7 +66,7 @@ export const GetProvider = defineQuery({
     tags: ['integration', 'providers'],
     stability: 'experimental',
   },
-  io: { input: z.strictObject({ provider: ProviderKey }), output: ProviderDefinition, errors: ['not_found'] },
+  io: { input: z.strictObject({ provider: ProviderKey }), output: ProviderRecord, errors: ['not_found'] },
   policy: { auth: 'key', policies: [policy('platform.integration.read')] },
   http: { method: 'GET', path: '/v1/providers/{provider}' },
 });
