@@ -1,4 +1,3 @@
-import { credentialFields } from '../../../src/domain/credential-fields.js';
 import type { Connection, Provider } from '../api/types.js';
 import type { FieldErrorMap } from '../api/problems.js';
 import { Field, fieldProps } from '../components/field.js';
@@ -23,6 +22,13 @@ const HINTS: Record<string, string> = {
   sessionToken: 'Only for temporary AWS credentials.',
 };
 
+/** The fields of a credential type as the provider record declares them (its `credentials`). */
+export const credentialFields = (type: CredentialType, provider: Provider) => provider.credentials.find((c) => c.type === type)?.fields ?? [];
+
+/** The credential types a connection under this auth method may hold. */
+export const credentialTypesFor = (provider: Provider, authMethod: string): CredentialType[] =>
+  provider.credentials.filter((c) => c.authMethod === authMethod).map((c) => c.type);
+
 /** `2030-01-01T10:00:00Z` → the `datetime-local` value in this browser's time zone. */
 export function toLocalInput(iso: string | null | undefined): string {
   if (!iso) return '';
@@ -38,8 +44,9 @@ export const tokenMetaOf = (connection?: Connection): TokenMeta => ({
 });
 
 /**
- * The credential fields of one type, from the canonical table (SPEC section 4) or, for
- * `custom`, the provider's connection-level secret parameters. Secrets go through the
+ * The credential fields of one type, as the provider record declares them (the canonical
+ * table of SPEC section 4, or for `custom` the provider's connection-level secret
+ * parameters). Secrets go through the
  * write-only SecretField; expiry, scopes and token type are plain inputs.
  */
 export function CredentialFields({

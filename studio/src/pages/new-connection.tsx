@@ -1,5 +1,4 @@
 import { type FormEvent, useMemo, useRef, useState } from 'react';
-import { allowedCredentialTypes } from '../../../src/domain/credential-fields.js';
 import { NO_ERRORS, fieldErrorsOf } from '../api/problems.js';
 import { useStudio } from '../api/studio-context.js';
 import type { Connection, TestResult } from '../api/types.js';
@@ -8,7 +7,7 @@ import { EmptyState, Loading, Notice, ProblemBanner } from '../components/feedba
 import { CheckField, Field, fieldProps, useFocusFirstInvalid } from '../components/field.js';
 import { PageHeader, Panel } from '../components/page-header.js';
 import { TestResultView } from '../components/test-result.js';
-import { CredentialFields, type TokenMeta, tokenMetaChanges, tokenMetaOf } from '../forms/credential-fields.js';
+import { CredentialFields, type TokenMeta, credentialTypesFor, tokenMetaChanges, tokenMetaOf } from '../forms/credential-fields.js';
 import { errorAt, mergeErrors } from '../forms/errors.js';
 import { parseObject, textToLabels } from '../forms/labels.js';
 import { ParameterField } from '../forms/parameter-field.js';
@@ -51,7 +50,7 @@ export function NewConnectionPage({ integrationKey }: { integrationKey: string }
     { label: 'New connection' },
   ];
 
-  const types = useMemo(() => (loaded.data ? allowedCredentialTypes(loaded.data.provider, loaded.data.integration.authMethod) : []), [loaded.data]);
+  const types = useMemo(() => (loaded.data ? credentialTypesFor(loaded.data.provider, loaded.data.integration.authMethod) : []), [loaded.data]);
   const configParams = useMemo(
     () =>
       loaded.data
