@@ -1,13 +1,14 @@
 import { IdempotencyStore } from '../../src/store/idempotency-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestResponse, type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
+import { testEngines } from '../support/postgres.js';
 import { createConnection, createIntegration, dbSnapshot, expectProblem } from './fixtures.js';
 
 /** ETag/If-Match, Idempotency-Key and cursor pagination (races: concurrency.test.ts; headers and auth: http-basics.test.ts). */
-describe('HTTP conventions', () => {
+describe.each(await testEngines('http-conventions.test.ts'))('HTTP conventions (%s)', (engine) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ engine });
   });
   afterAll(async () => s?.close());
 

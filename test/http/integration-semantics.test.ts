@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
+import { testEngines } from '../support/postgres.js';
 import { createConnection, createIntegration, createKey, dbSnapshot, expectFieldError, expectProblem } from './fixtures.js';
 
-describe('integration and connection semantics', () => {
+describe.each(await testEngines('integration-semantics.test.ts'))('integration and connection semantics (%s)', (engine) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ engine });
   });
   afterAll(async () => s?.close());
 

@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyContract } from '../../src/contracts/define.js';
 import { ALL_CONTRACTS } from '../../src/contracts/index.js';
 import { type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
+import { testEngines } from '../support/postgres.js';
 import { callContract, createConnection, createIntegration, createKey, dbSnapshot, expectProblem, fixtureFor, keyHolding, pathParamsOf } from './fixtures.js';
 
 /** Path parameters that name a tenant's own records (providers are a shared catalog). */
 const tenantParams = (c: AnyContract) => pathParamsOf(c.http.path).filter((p) => p !== 'provider');
 const IDENTIFIED = ALL_CONTRACTS.filter((c) => tenantParams(c).length > 0);
 
-describe('tenant isolation', () => {
+describe.each(await testEngines('tenant-isolation.test.ts'))('tenant isolation (%s)', (engine) => {
   let s: TestServer;
   let a: { tenantId: string; adminKey: string };
   let b: { tenantId: string; adminKey: string };
@@ -28,7 +29,7 @@ describe('tenant isolation', () => {
   }
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ engine });
     a = await s.newTenant('Tenant A');
     b = await s.newTenant('Tenant B');
     // Some of B's own records, so B's lists are not trivially empty.

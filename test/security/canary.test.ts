@@ -13,11 +13,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical-json.js';
 import { BOOTSTRAP_KEY, type EngineName, type RequestOptions, type TestResponse, type TestServer, startTestServer } from '../support/harness.js';
-import { postgresAvailable } from '../support/postgres.js';
+import { testEngines } from '../support/postgres.js';
 
-const pgUp = await postgresAvailable();
-if (!pgUp) console.warn('\n!!! canary.test.ts: PostgreSQL is not reachable, the PostgreSQL canary suite is SKIPPED (CI=true makes this an error)\n');
-const engines: EngineName[] = pgUp ? ['sqlite', 'postgres'] : ['sqlite'];
+const engines: EngineName[] = await testEngines('canary.test.ts');
 
 /** The forms a leaked value could take: as is, hex, and base64/base64url at every alignment. */
 function variantsOf(value: string): string[] {

@@ -27,6 +27,22 @@ export async function postgresAvailable(): Promise<boolean> {
   return available;
 }
 
+/**
+ * The engines a suite that must hold on both runs on: SQLite, and PostgreSQL when it
+ * answers (always in CI, where a missing PostgreSQL fails the run). Warns, naming the
+ * suite, when PostgreSQL is skipped.
+ *
+ * @example
+ * ```ts
+ * describe.each(await testEngines('tenant-isolation'))('tenant isolation (%s)', (engine) => { … });
+ * ```
+ */
+export async function testEngines(suite: string): Promise<Array<'sqlite' | 'postgres'>> {
+  if (await postgresAvailable()) return ['sqlite', 'postgres'];
+  console.warn(`\n!!! ${suite}: PostgreSQL is not reachable, its PostgreSQL run is SKIPPED (CI=true makes this an error)\n`);
+  return ['sqlite'];
+}
+
 /** A fresh schema for one test file; the URL sets it as the search path. */
 export async function freshPostgresSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
   const schema = `lk_test_${randomBytes(6).toString('hex')}`;
