@@ -3,7 +3,7 @@ import { type Latchkey, createLatchkey } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { BOOTSTRAP_KEY } from '../support/harness.js';
 import { postgresAvailable } from '../support/postgres.js';
-import { type OAuthWorld, connectThroughBrowser, oauthIntegration, startOAuthWorld } from './support.js';
+import { type OAuthWorld, connectThroughBrowser, oauthIntegration, openUntilCallback, startOAuthWorld } from './support.js';
 
 const pgUp = await postgresAvailable();
 const SHORT_LEASE_MS = 300;
@@ -79,6 +79,19 @@ describe.skipIf(!pgUp)('three instances on one PostgreSQL database', () => {
     expect(conn.body).toMatchObject({ status: 'active', statusReason: null });
   });
 
+  it('a connect flow opened on one instance completes on another (sessions live in the shared database)', async () => {
+    const created = await w.s.request('POST', '/v1/connect/sessions', { body: { integration: 'acme', connectionId: 'across', redirectUrl: 'https://app.example.com/done' } });
+    expect(created.status, created.text).toBe(201);
+    const { callback, cookie } = await openUntilCallback(w, created.body.connectUrl);
+    // The load balancer sends the provider's redirect back to another instance.
+    const landed = await others[1]!.app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}`, headers: { cookie } });
+    expect(landed.statusCode, landed.body).toBe(302);
+    const back = new URL(String(landed.headers.location));
+    expect(back.searchParams.get('status')).toBe('success');
+    const minted = await mintOn(2, 'across');
+    expect(minted.status, minted.text).toBe(200);
+  });
+
   it('honours an Idempotency-Key across instances: one write, the same answer everywhere', async () => {
     const body = { key: 'idem-across', provider: 'github', displayName: 'Idempotent', authMethod: 'pat', config: {} };
     const send = async (i: number) => {
@@ -89,10 +102,14 @@ describe.skipIf(!pgUp)('three instances on one PostgreSQL database', () => {
       return { status: res.statusCode, body: res.body, replayed: res.headers['idempotent-replayed'] === 'true' };
     };
     const concurrent = await Promise.all([send(0), send(1), send(2)]);
-    // One instance did the work; the others replayed it or were told it is still in progress.
-    expect(concurrent.filter((r) => r.status === 201).length).toBeGreaterThanOrEqual(1);
-    for (const r of concurrent) expect([201, 409]).toContain(r.status);
-    const created = concurrent.find((r) => r.status === 201)!;
+    // Exactly one instance did the work; the others replayed it or were told it is still in progress.
+    const fresh = concurrent.filter((r) => r.status === 201 && !r.replayed);
+    expect(fresh).toHaveLength(1);
+    for (const r of concurrent) {
+      if (r.status === 409) expect(JSON.parse(r.body).reason).toBe('idempotency_in_progress');
+      else expect(r.status).toBe(201);
+    }
+    const created = fresh[0]!;
     for (const i of [0, 1, 2]) {
       const replay = await send(i);
       expect(replay.status).toBe(201);
