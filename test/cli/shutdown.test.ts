@@ -1,22 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
-import { type AddressInfo, connect, createServer as createTcpServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ServedProcess, serveProcess } from '../support/serve-process.js';
 
 const ADMIN_KEY = 'shutdown-test-bootstrap-admin-key-0123456789';
 const UPSTREAM_KEY = 'upstream-key-for-shutdown-test';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createTcpServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 
 /** Resolves with the connect error code, or 'connected'. */
 const tryConnect = (port: number) =>
@@ -51,33 +39,9 @@ function startUpstream() {
   );
 }
 
-interface Served {
-  child: ChildProcess;
-  port: number;
-  out: () => string;
-  exited: Promise<number | null>;
-}
+type Served = ServedProcess;
 
-async function serve(env: Record<string, string>): Promise<Served> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-shutdown-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: { ...process.env, LATCHKEY_DATA_DIR: dataDir, LATCHKEY_PORT: String(port), LATCHKEY_BOOTSTRAP_KEY: ADMIN_KEY, LATCHKEY_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (out += String(d)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  void exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
-  // Generous: `node --import tsx` compiles the sources on start, slow on a busy 2-core machine.
-  const deadline = Date.now() + 90_000;
-  while (!/is running at/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, port, out: () => out, exited };
-}
+const serve = (env: Record<string, string>): Promise<Served> => serveProcess({ LATCHKEY_BOOTSTRAP_KEY: ADMIN_KEY, ...env });
 
 async function api(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
