@@ -1,4 +1,4 @@
-import type { AuthMethod, CredentialType, ProviderDefinition } from '../providers/provider-schema.js';
+import { type AuthMethod, type CredentialType, DEPRECATED_METHODS, type ProviderDefinition } from '../providers/provider-schema.js';
 
 /**
  * Canonical credential fields per type (SPEC section 4), the same names on every surface.
@@ -67,9 +67,11 @@ export function allowedCredentialTypes(provider: ProviderDefinition, authMethod:
  *
  * @example
  * ```ts
- * providerCredentials(stripe); // [{ authMethod: 'api_key', type: 'api_key', fields: [{ name: 'apiKey', secret: true, required: true, kind: 'string' }] }]
+ * providerCredentials(stripe); // [{ authMethod: 'api_key', type: 'api_key', deprecated: false, fields: [{ name: 'apiKey', secret: true, required: true, kind: 'string' }] }]
  * ```
  */
-export function providerCredentials(provider: ProviderDefinition): Array<{ authMethod: AuthMethod; type: CredentialType; fields: CredentialField[] }> {
-  return provider.authMethods.flatMap((authMethod) => allowedCredentialTypes(provider, authMethod).map((type) => ({ authMethod, type, fields: credentialFields(type, provider) })));
+export function providerCredentials(provider: ProviderDefinition): Array<{ authMethod: AuthMethod; type: CredentialType; deprecated: boolean; fields: CredentialField[] }> {
+  return provider.authMethods.flatMap((authMethod) =>
+    allowedCredentialTypes(provider, authMethod).map((type) => ({ authMethod, type, deprecated: DEPRECATED_METHODS.has(authMethod) || DEPRECATED_METHODS.has(type), fields: credentialFields(type, provider) })),
+  );
 }

@@ -12,7 +12,11 @@ export const AUTH_METHODS = [
   'oauth1',
   'custom',
 ] as const;
-export const AuthMethod = z.enum(AUTH_METHODS);
+/** Deprecated by OAuth 2.0 Security BCP (RFC 9700 §2.4): kept for legacy providers only. */
+export const DEPRECATED_METHODS: ReadonlySet<string> = new Set(['oauth2_password']);
+const DEPRECATION_NOTE = 'oauth2_password (the resource-owner password grant) is deprecated by RFC 9700 §2.4: use it only where a provider offers nothing else';
+
+export const AuthMethod = z.enum(AUTH_METHODS).describe(DEPRECATION_NOTE);
 export type AuthMethod = z.infer<typeof AuthMethod>;
 
 /** Credential types a connection can hold (SPEC section 1). */
@@ -28,7 +32,7 @@ export const CREDENTIAL_TYPES = [
   'aws_sigv4',
   'custom',
 ] as const;
-export const CredentialType = z.enum(CREDENTIAL_TYPES);
+export const CredentialType = z.enum(CREDENTIAL_TYPES).describe(DEPRECATION_NOTE);
 export type CredentialType = z.infer<typeof CredentialType>;
 
 /**

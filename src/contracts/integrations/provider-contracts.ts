@@ -16,6 +16,7 @@ export const ProviderRecord = ProviderDefinitionShape.extend({
       z.object({
         authMethod: AuthMethod,
         type: CredentialType,
+        deprecated: z.boolean().describe('True for the resource-owner password grant (RFC 9700 §2.4)'),
         fields: z.array(
           z.object({
             name: z.string(),
