@@ -29,6 +29,7 @@ import { openOfflineSession } from '../src/keys/offline-session.js';
 import { reencryptAll } from '../src/keys/reencryption.js';
 import type { Store } from '../src/store/database.js';
 import { formatSummary, summarizeProfile } from './lib/cpuprofile.js';
+import { measureHello } from './lib/hello.js';
 import { type LoadResult, runLoad } from './lib/load.js';
 import { isMain, runMain } from './lib/main.js';
 import { createBenchSchema, postgresReachable } from './lib/postgres.js';
@@ -323,15 +324,18 @@ async function main(): Promise<number> {
       results[`${engine}-throughput`] = t;
       if (opts.reads) {
         const r = await measureReads(prepared.config, opts);
+        // The same-run baseline every bench prints: bare Fastify hello-world, 50 connections.
+        const hello = await measureHello({ connections: 50, durationS: opts.durationS, warmupS: 2 }, `after ${engine} re-encryption`);
         const share = r.during.throughput / r.alone.throughput;
         const readPass = share >= TARGETS.readShare && r.during.errors === 0 && r.during.non2xx === 0;
         if (!readPass) failed = true;
+        const ofHello = (t: number) => `${((100 * t) / hello.throughput).toFixed(1)} % of hello-world`;
         record(
-          `${engine}: reads alone ${Math.round(r.alone.throughput)} req/s (p99 ${r.alone.overall.p99.toFixed(1)} ms); during re-encryption ` +
-            `${Math.round(r.during.throughput)} req/s (p99 ${r.during.overall.p99.toFixed(1)} ms, ${r.during.non2xx} non-2xx) = ${(share * 100).toFixed(0)} %; ` +
+          `${engine}: reads alone ${Math.round(r.alone.throughput)} req/s (p50 ${r.alone.overall.p50.toFixed(1)} ms, p99 ${r.alone.overall.p99.toFixed(1)} ms, ${ofHello(r.alone.throughput)}); during re-encryption ` +
+            `${Math.round(r.during.throughput)} req/s (p50 ${r.during.overall.p50.toFixed(1)} ms, p99 ${r.during.overall.p99.toFixed(1)} ms, ${ofHello(r.during.throughput)}, ${r.during.non2xx} non-2xx) = ${(share * 100).toFixed(0)} %; ` +
             `${r.rowsDuring.toLocaleString('en-US')} records re-encrypted meanwhile  [target ≥ ${TARGETS.readShare * 100} %: ${readPass ? 'PASS' : 'FAIL'}]`,
         );
-        results[`${engine}-reads`] = { alone: r.alone.throughput, during: r.during.throughput, share, rowsDuring: r.rowsDuring, p99Alone: r.alone.overall.p99, p99During: r.during.overall.p99 };
+        results[`${engine}-reads`] = { alone: r.alone.throughput, during: r.during.throughput, hello: hello.throughput, share, rowsDuring: r.rowsDuring, p50Alone: r.alone.overall.p50, p99Alone: r.alone.overall.p99, p50During: r.during.overall.p50, p99During: r.during.overall.p99 };
       }
     } finally {
       await prepared.cleanup();
