@@ -49,7 +49,7 @@ export interface TokenServiceOptions {
   /** Connection lifecycle events, written in the same transaction as the change (webhook outbox). */
   onEvent?: (trx: Kysely<Database>, tenantId: string, event: ConnectionEvent) => Promise<void>;
   /** Refresh outcomes, for metrics. */
-  onOutcome?: (outcome: 'success' | 'invalid_grant' | 'transient_error' | 'rejected') => void;
+  onOutcome?: (outcome: 'success' | 'invalid_grant' | 'transient_error' | 'rejected' | 'skipped') => void;
   /**
    * Runs after the provider answered and before the new tokens are written. Only tests set
    * it, to stand in for a crash at the one moment that matters for rotated refresh tokens.
@@ -244,7 +244,10 @@ export class TokenService {
       if (!row) throw new LatchkeyError('not_found', 'the connection was deleted while its token was being refreshed');
       // Someone finished a refresh between our read and the lease: use theirs.
       const settled = await this.settledToken(row, started, force);
-      if (settled) return settled;
+      if (settled) {
+        this.opts.onOutcome?.('skipped');
+        return settled;
+      }
       const stored = await this.deps.secrets.read(this.deps.db, row.tenant_id, 'connection', row.uid);
       let tokens: TokenSet;
       try {

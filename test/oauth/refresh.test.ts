@@ -38,6 +38,24 @@ describe('refresh of authorization-code connections (tokens live 60 s, margin 5 
     expect(audit.text).not.toContain(token);
   });
 
+  it('a refresh that finds another one finished since it was judged due makes no token request, and counts as skipped', async () => {
+    await connectThroughBrowser(w, 'acme', 'settled');
+    const { lk } = w.s;
+    const stale = await lk.services.store.db.selectFrom('connections').selectAll().where('id', '=', 'settled').executeTakeFirstOrThrow();
+    const integration = await lk.services.store.db.selectFrom('integrations').selectAll().where('key', '=', 'acme').executeTakeFirstOrThrow();
+    const judgedDue = new Date();
+    // Another caller refreshes first…
+    expect((await w.s.request('POST', '/v1/integrations/acme/connections/settled/token')).status).toBe(200);
+    const skippedBefore = (await lk.services.metrics.render()).match(/latchkey_token_refresh_total\{outcome="skipped"\} (\d+)/)?.[1];
+    const requests = w.as.tokenRequests.length;
+    // …then a sweep that read the row before that refresh gets to it.
+    const token = await lk.services.tokens.mint(integration, stale, { actor: { type: 'system', keyId: null, userId: null }, requestId: null }, { dueSince: judgedDue });
+    expect(token.accessToken).toBeTruthy();
+    expect(w.as.tokenRequests.length).toBe(requests);
+    const skippedAfter = (await lk.services.metrics.render()).match(/latchkey_token_refresh_total\{outcome="skipped"\} (\d+)/)?.[1];
+    expect(Number(skippedAfter)).toBe(Number(skippedBefore) + 1);
+  });
+
   it('a forced refresh asks the provider even for a fresh token, and returns token state without the token', async () => {
     await connectThroughBrowser(w, 'acme', 'forced');
     const before = grants(w, 'refresh_token');
