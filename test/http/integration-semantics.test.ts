@@ -84,6 +84,19 @@ describe.each(await testEngines('integration-semantics.test.ts'))('integration a
       expect(await secretRows([gone])).toEqual([]);
       expect(await secretRows([keptUid])).toEqual(keptBefore);
     });
+
+    it('a delete\'s audit event names the secrets it erased (names only)', async () => {
+      const key = await createIntegration(s, s.adminKey);
+      await createConnection(s, s.adminKey, key, 'audited');
+      const names = Object.keys((await s.request('GET', `/v1/integrations/${key}/connections/audited`)).body.credentials.hasSecrets).sort();
+      expect(names.length).toBeGreaterThan(0);
+      expect((await s.request('DELETE', `/v1/integrations/${key}/connections/audited`)).status).toBe(200);
+      const conn = await s.request('GET', '/v1/audit-events?action=integrations.connection.delete&limit=1');
+      expect(conn.body.data[0]).toMatchObject({ resource: { type: 'connection', id: `${key}/audited` }, changes: { secretsChanged: names } });
+      expect((await s.request('DELETE', `/v1/integrations/${key}`)).status).toBe(200);
+      const integration = await s.request('GET', '/v1/audit-events?action=integrations.integration.delete&limit=1');
+      expect(integration.body.data[0].changes.secretsChanged).toEqual(['clientSecret']);
+    });
   });
 
   describe('PUT and PATCH', () => {

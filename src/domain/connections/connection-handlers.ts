@@ -232,7 +232,8 @@ export function connectionHandlers(services: Services) {
       const secretNames = await secrets.names(ctx.db, row.uid);
       await ctx.db.deleteFrom('secrets').where('owner_uid', '=', row.uid).execute();
       ctx.audit.resource = { type: 'connection', id: `${integration.key}/${row.id}` };
-      ctx.audit.changes = { fields: [], secretsChanged: [] };
+      // The names of the secrets erased with it (never values), as an update records them.
+      ctx.audit.changes = { fields: [], secretsChanged: [...secretNames].sort() };
       const last = { integration: integration.key, id: row.id, uid: row.uid, provider: row.provider, status: effectiveStatus(row, secretNames, ctx.now), statusReason: row.status_reason };
       await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.deleted', last), ctx.now);
       return { key: integration.key, id: row.id, deleted: true as const };

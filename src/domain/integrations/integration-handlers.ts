@@ -249,9 +249,11 @@ export function integrationHandlers(services: Services) {
       await ctx.db.deleteFrom('secrets').where('owner_uid', 'in', connectionUids).execute();
       await ctx.db.deleteFrom('connections').where('integration_uid', '=', row.uid).execute();
       await ctx.db.deleteFrom('integrations').where('uid', '=', row.uid).execute();
+      // The integration's own secrets erased with it, by name (its connections' are counted in `connections`).
+      const ownSecrets = await services.secrets.names(ctx.db, row.uid);
       await ctx.db.deleteFrom('secrets').where('owner_uid', '=', row.uid).execute();
       ctx.audit.resource = { type: 'integration', id: row.key };
-      ctx.audit.changes = { fields: connections > 0 ? ['connections'] : [], secretsChanged: [] };
+      ctx.audit.changes = { fields: connections > 0 ? ['connections'] : [], secretsChanged: [...ownSecrets].sort() };
       return { key: row.key, deleted: true as const, connectionsDeleted: connections };
     },
   };
