@@ -3,7 +3,10 @@ import { type LatchkeyConfig, loadConfig } from '../config.js';
 
 /**
  * Flags of the commands that open the database themselves (`serve`, `init`, `migrate`,
- * `mcp`). Each mirrors an environment variable (SPEC section 8); flags win.
+ * `mcp`). Each mirrors an environment variable (SPEC section 8); flags win. Secret values
+ * (`LATCHKEY_BOOTSTRAP_KEY`, `LATCHKEY_ROOT_KEY`, `LATCHKEY_VAULT_TOKEN`) have no flag on
+ * purpose: a command line is visible to every user of the machine (`ps`). Give them in
+ * the environment or, for the root key, as a file (`--root-key-file`).
  */
 export interface ServerFlags {
   host?: string;
