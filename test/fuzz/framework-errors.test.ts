@@ -68,6 +68,14 @@ describe('requests refused before routing are problems too', () => {
     expectProblem400(await raw('NOT-HTTP\r\n\r\n'));
   });
 
+  it('a HEAD request Node refuses to parse gets the 400 head without a body (a body would be read as a next response)', async () => {
+    const res = await raw(Buffer.concat([Buffer.from('HEAD /v1/proxy/a/b/'), Buffer.from('ü', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]));
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(res.headers['content-length'])).toBeGreaterThan(0);
+    expect(res.body).toBe('');
+  });
+
   it('keeps serving afterwards', async () => {
     const res = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(res.status).toBe(200);

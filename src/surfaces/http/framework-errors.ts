@@ -62,7 +62,10 @@ export function clientErrorHandler(headers: Record<string, string>) {
         'connection: close',
         ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
       ];
-      socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+      // A HEAD request's answer has no body (RFC 9110 §9.3.2), even when the rest of its
+      // request line could not be parsed: the client would read the body as a next response.
+      const head = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+      socket.write(`${lines.join('\r\n')}\r\n\r\n${head ? '' : body}`);
     }
     socket.destroy(error);
   };
