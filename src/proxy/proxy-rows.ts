@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Principal } from '../contracts/context.js';
 import { canSee } from '../domain/visibility.js';
 import { notFound } from '../errors.js';
+import { reusableQuery } from '../store/reusable-query.js';
 import type { ConnectionTable, Database, IntegrationTable } from '../store/schema.js';
 
 /**
@@ -16,7 +17,14 @@ import type { ConnectionTable, Database, IntegrationTable } from '../store/schem
  * ```
  */
 export async function loadProxyRows(db: Kysely<Database>, principal: Principal, key: string, id: string): Promise<{ integration: IntegrationTable; row: ConnectionTable }> {
-  const found = await db
+  const [found] = await proxyRowsQuery(db, principal.tenantId, key, id);
+  if (!found) throw notFound(`Connection "${id}" of integration "${key}"`);
+  return splitRows(principal, found, key, id);
+}
+
+// Compiled once per dialect: building this 20-alias join cost more than running it.
+const proxyRowsQuery = reusableQuery((db: Kysely<Database>, tenantId: string, key: string, id: string) =>
+  db
     .selectFrom('connections')
     .innerJoin('integrations', 'integrations.uid', 'connections.integration_uid')
     .selectAll('connections')
@@ -42,11 +50,14 @@ export async function loadProxyRows(db: Kysely<Database>, principal: Principal, 
       'integrations.updated_by as i_updated_by',
       'integrations.version as i_version',
     ])
-    .where('integrations.tenant_id', '=', principal.tenantId)
+    .where('integrations.tenant_id', '=', tenantId)
     .where('integrations.key', '=', key)
-    .where('connections.id', '=', id)
-    .executeTakeFirst();
-  if (!found) throw notFound(`Connection "${id}" of integration "${key}"`);
+    .where('connections.id', '=', id),
+);
+
+type ProxyRow = Awaited<ReturnType<typeof proxyRowsQuery>>[number];
+
+function splitRows(principal: Principal, found: ProxyRow, key: string, id: string): { integration: IntegrationTable; row: ConnectionTable } {
   const {
     i_uid,
     i_tenant_id,
