@@ -4,6 +4,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { LatchkeyError } from '../errors.js';
 import type { OutboundGuard } from '../net/outbound-guard.js';
 import type { ProviderCatalog } from '../providers/catalog.js';
+import { reusableQuery } from '../store/reusable-query.js';
 import type { ConnectionTable, Database, IntegrationTable } from '../store/schema.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { type OAuthSettings, oauthSettingsOf } from './oauth-settings.js';
@@ -64,6 +65,10 @@ interface Caller {
 
 const OAUTH_TYPES = new Set(['oauth2', 'oauth2_client_credentials', 'oauth2_password']);
 const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 200 } as const;
+/** Read on every mint of a cached token: compiled once per dialect. */
+const storedAccessToken = reusableQuery((db: Kysely<Database>, ownerUid: string) =>
+  db.selectFrom('secrets').select('ciphertext').where('owner_uid', '=', ownerUid).where('field', '=', 'accessToken'),
+);
 /** Room on top of a holder's longest token requests: the reads and the write around them. */
 const LEASE_SLACK_MS = 5_000;
 
@@ -201,7 +206,7 @@ export class TokenService {
   }
 
   private async storedToken(db: Kysely<Database>, row: ConnectionTable): Promise<MintedToken | null> {
-    const secret = await db.selectFrom('secrets').select('ciphertext').where('owner_uid', '=', row.uid).where('field', '=', 'accessToken').executeTakeFirst();
+    const [secret] = await storedAccessToken(db, row.uid);
     if (!secret) return null;
     const accessToken = await this.deps.keyring.decrypt(db, { tenantId: row.tenant_id, kind: 'connection', uid: row.uid, field: 'accessToken' }, secret.ciphertext);
     return { accessToken, tokenType: row.token_type ?? 'bearer', expiresAt: row.expires_at, scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]) };

@@ -3,12 +3,12 @@ import type { AuditInput } from '../audit/audit-log.js';
 import type { Principal } from '../contracts/context.js';
 import { ProxyRequest } from '../contracts/integrations/proxy-contract.js';
 import type { Services } from '../domain/services.js';
+import { loadConnectionTarget } from '../domain/connections/connection-target.js';
 import { LatchkeyError, statusOf } from '../errors.js';
 import { type ProxyAddress, parseProxyUrl, upstreamTarget } from './proxy-path.js';
 import { type ProxyCaller, type ProxyConnection, applyCredentials, proxyBaseUrl, proxyConnection, proxyCredentials, signsRequests, usesOAuth } from './proxy-credentials.js';
 import { forwardedRequestHeaders, returnedResponseHeaders } from './proxy-headers.js';
 import { NOTHING_SENT, type SentCredentials } from './response-scrub.js';
-import { loadProxyRows } from './proxy-rows.js';
 import { type ProxyBody, formBodyToSign, isReplayable, readProxyBody } from './request-body.js';
 import type { AuditGroupCommit } from '../audit/audit-group-commit.js';
 import type { UpstreamAgents } from './upstream-agents.js';
@@ -113,7 +113,7 @@ export class ProxyForwarder {
 
   private async forwardAllowed(call: ProxyCall, address: ProxyAddress): Promise<ProxyResponse> {
     const { services, opts } = this;
-    const { integration, row } = await loadProxyRows(services.store.db, call.principal, address.key, address.id);
+    const { integration, row } = await loadConnectionTarget(services.store.db, call.principal, address.key, address.id);
     const conn = proxyConnection(services, integration, row);
     const { url, requestTarget } = upstreamTarget(proxyBaseUrl(conn), address);
     const pool = this.agents.for(integration.uid, integration.network_allow_list);

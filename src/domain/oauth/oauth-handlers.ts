@@ -4,7 +4,8 @@ import type { CreateConnectSession, MintConnectionToken, RefreshConnection, Veri
 import { LatchkeyError } from '../../errors.js';
 import { oauthSettingsOf } from '../../oauth/oauth-settings.js';
 import type { MintedToken } from '../../oauth/token-service.js';
-import { loadConnectionRow, providerOfIntegration } from '../connections/connection-rows.js';
+import { providerOfIntegration } from '../connections/connection-rows.js';
+import { loadConnectionTarget } from '../connections/connection-target.js';
 import { loadIntegration } from '../integrations/integration-rows.js';
 import type { Services } from '../services.js';
 import { assertCanManage } from '../visibility.js';
@@ -19,11 +20,8 @@ const callerOf = (ctx: PrepareContext) => ({ actor: { type: 'api_key' as const, 
 export function oauthHandlers(services: Services) {
   const { tokens, connect } = services;
 
-  async function loadTarget(ctx: PrepareContext, key: string, id: string) {
-    const integration = await loadIntegration(ctx.db, ctx.principal, key);
-    const row = await loadConnectionRow(ctx.db, integration, id);
-    return { integration, row };
-  }
+  // One statement for both rows: a mint runs it on every call.
+  const loadTarget = (ctx: PrepareContext, key: string, id: string) => loadConnectionTarget(ctx.db, ctx.principal, key, id);
 
   return {
     async createConnectSession(input: InputOf<typeof CreateConnectSession>, ctx: HandlerContext) {

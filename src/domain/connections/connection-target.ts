@@ -1,29 +1,29 @@
 import type { Kysely } from 'kysely';
-import type { Principal } from '../contracts/context.js';
-import { canSee } from '../domain/visibility.js';
-import { notFound } from '../errors.js';
-import { reusableQuery } from '../store/reusable-query.js';
-import type { ConnectionTable, Database, IntegrationTable } from '../store/schema.js';
+import type { Principal } from '../../contracts/context.js';
+import { canSee } from '../visibility.js';
+import { notFound } from '../../errors.js';
+import { reusableQuery } from '../../store/reusable-query.js';
+import type { ConnectionTable, Database, IntegrationTable } from '../../store/schema.js';
 
 /**
- * The integration and connection a proxy call names, in one statement (the proxy runs on
- * every forwarded request; statements, not rows, dominate its database cost). 404 when
+ * The integration and connection a call names, in one statement (the proxy and token
+ * mints run it on every request; statements, not rows, dominate their database cost). 404 when
  * either is missing, belongs to another tenant, or the principal may not see the
  * integration (workspace or user scope) — never a 403, so nothing leaks.
  *
  * @example
  * ```ts
- * const { integration, row } = await loadProxyRows(db, principal, 'github-prod', 'user-42');
+ * const { integration, row } = await loadConnectionTarget(db, principal, 'github-prod', 'user-42');
  * ```
  */
-export async function loadProxyRows(db: Kysely<Database>, principal: Principal, key: string, id: string): Promise<{ integration: IntegrationTable; row: ConnectionTable }> {
-  const [found] = await proxyRowsQuery(db, principal.tenantId, key, id);
+export async function loadConnectionTarget(db: Kysely<Database>, principal: Principal, key: string, id: string): Promise<{ integration: IntegrationTable; row: ConnectionTable }> {
+  const [found] = await targetQuery(db, principal.tenantId, key, id);
   if (!found) throw notFound(`Connection "${id}" of integration "${key}"`);
   return splitRows(principal, found, key, id);
 }
 
 // Compiled once per dialect: building this 20-alias join cost more than running it.
-const proxyRowsQuery = reusableQuery((db: Kysely<Database>, tenantId: string, key: string, id: string) =>
+const targetQuery = reusableQuery((db: Kysely<Database>, tenantId: string, key: string, id: string) =>
   db
     .selectFrom('connections')
     .innerJoin('integrations', 'integrations.uid', 'connections.integration_uid')
@@ -55,9 +55,9 @@ const proxyRowsQuery = reusableQuery((db: Kysely<Database>, tenantId: string, ke
     .where('connections.id', '=', id),
 );
 
-type ProxyRow = Awaited<ReturnType<typeof proxyRowsQuery>>[number];
+type TargetRow = Awaited<ReturnType<typeof targetQuery>>[number];
 
-function splitRows(principal: Principal, found: ProxyRow, key: string, id: string): { integration: IntegrationTable; row: ConnectionTable } {
+function splitRows(principal: Principal, found: TargetRow, key: string, id: string): { integration: IntegrationTable; row: ConnectionTable } {
   const {
     i_uid,
     i_tenant_id,
