@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { postgresReachable } from './postgres.js';
 import type { Engine } from './targets.js';
@@ -34,7 +36,8 @@ const num = (name: string, value: string | undefined, fallback: number): number 
  * --connections N (BENCH_CONNECTIONS, 50), --seed N (BENCH_SEED, 1000),
  * --probe S (BENCH_PROBE, 5; 1-connection latency probe, 0 = off), --strict,
  * --floor (BENCH_FLOOR=1; read bench also measures the what-if route of bench/lib/floor-route.ts),
- * --json (print JSON too), --out FILE (write JSON), --cpu-prof DIR (BENCH_CPU_PROF).
+ * --json (print JSON too), --out FILE (write JSON), --cpu-prof DIR (BENCH_CPU_PROF),
+ * --dist DIR (BENCH_DIST; Latchkey servers run that compiled build).
  */
 export async function parseBenchOptions(argv = process.argv.slice(2)): Promise<BenchOptions> {
   const { values } = parseArgs({
@@ -51,8 +54,17 @@ export async function parseBenchOptions(argv = process.argv.slice(2)): Promise<B
       json: { type: 'boolean' },
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      dist: { type: 'string' },
     },
   });
+  // --dist DIR: Latchkey servers run the compiled build (what `npm start` runs), not the
+  // sources under tsx (whose per-function name helpers cost a few % of CPU per request).
+  const dist = values.dist ?? process.env.BENCH_DIST;
+  if (dist) {
+    const dir = resolve(dist);
+    if (!existsSync(join(dir, 'app.js'))) throw new Error(`--dist: ${dir}/app.js does not exist (npm run build first)`);
+    process.env.BENCH_DIST = dir;
+  }
   const notes: string[] = [];
   const wanted = values.engine ?? process.env.BENCH_ENGINE ?? 'auto';
   let engines: Engine[];
@@ -65,6 +77,7 @@ export async function parseBenchOptions(argv = process.argv.slice(2)): Promise<B
     if (engines.length === 1) notes.push('note: PostgreSQL is not reachable; measured SQLite only');
   } else throw new Error(`--engine must be sqlite, postgres or both, not "${wanted}"`);
   if (process.env.BENCH_EXPERIMENTS) notes.push(`EXPERIMENTS ON (Latchkey server monkey-patched, see bench/lib/experiments.ts): ${process.env.BENCH_EXPERIMENTS}`);
+  notes.push(process.env.BENCH_DIST ? `server: the compiled build in ${process.env.BENCH_DIST}` : 'server: the sources under tsx (--dist DIR runs a compiled build)');
   if (cpus().length <= 2) notes.push(`note: ${cpus().length} CPU(s): server and load generator share them; compare ratios, not absolute req/s`);
   return {
     engines,

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import Fastify from 'fastify';
-import { createLatchkey } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { registerFloorRoute } from './floor-route.js';
+import { pathToFileURL } from 'node:url';
+import type * as sourceApp from '../../src/app.js';
+import type * as sourceConfig from '../../src/config.js';
 import { createBenchSchema } from './postgres.js';
 
 /**
@@ -101,7 +101,17 @@ export async function startPassThrough(upstreamUrl: string): Promise<RunningTarg
  * PostgreSQL schema, logging at warn, without the per-key rate limit. Closing it removes
  * the directory and drops the schema.
  */
+/** Latchkey's entry points: the compiled build in BENCH_DIST (see options.ts --dist), else the sources. */
+async function latchkeyModules(): Promise<{ createLatchkey: typeof sourceApp.createLatchkey; loadConfig: typeof sourceConfig.loadConfig }> {
+  // Imported on demand, so a compiled run does not also load the sources.
+  const dist = process.env.BENCH_DIST;
+  const app: typeof sourceApp = dist ? await import(pathToFileURL(join(dist, 'app.js')).href) : await import('../../src/app.js');
+  const config: typeof sourceConfig = dist ? await import(pathToFileURL(join(dist, 'config.js')).href) : await import('../../src/config.js');
+  return { createLatchkey: app.createLatchkey, loadConfig: config.loadConfig };
+}
+
 export async function startLatchkey(engine: Engine): Promise<RunningTarget> {
+  const { createLatchkey, loadConfig } = await latchkeyModules();
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
   const schema = engine === 'postgres' ? await createBenchSchema() : null;
   const cleanup = async () => {
@@ -129,7 +139,8 @@ export async function startLatchkey(engine: Engine): Promise<RunningTarget> {
     );
     const lk = await createLatchkey(config);
     // What-if route for bench/connection-read.ts --floor (SQLite only, see floor-route.ts).
-    const closeFloor = process.env.BENCH_FLOOR === '1' && !schema ? registerFloorRoute(lk, config.databaseUrl) : () => undefined;
+    // Loaded only then: it imports parts of the sources.
+    const closeFloor = process.env.BENCH_FLOOR === '1' && !schema ? (await import('./floor-route.js')).registerFloorRoute(lk, config.databaseUrl) : () => undefined;
     if (process.env.BENCH_TRACE_SLOW_MS) {
       // Debug aid: log requests slower than N ms as seen by the server (Fastify's own clock).
       const limit = Number(process.env.BENCH_TRACE_SLOW_MS);
