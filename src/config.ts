@@ -62,8 +62,8 @@ export interface LatchkeyConfig {
 }
 
 /** `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off` (any case); anything else is refused, never read as false. */
-function bool(name: string, value: string | undefined): boolean {
-  if (value === undefined || value === '') return false;
+function bool(name: string, value: string | undefined, fallback = false): boolean {
+  if (value === undefined || value === '') return fallback;
   const v = value.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
@@ -109,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     vaultMount: overrides.vaultMount ?? env.LATCHKEY_VAULT_MOUNT ?? 'transit',
     vaultNamespace: overrides.vaultNamespace ?? env.LATCHKEY_VAULT_NAMESPACE,
     dataKeyRotationDays: overrides.dataKeyRotationDays ?? int('LATCHKEY_DATA_KEY_ROTATION_DAYS', env.LATCHKEY_DATA_KEY_ROTATION_DAYS, 0),
-    webhookDispatcher: overrides.webhookDispatcher ?? env.LATCHKEY_WEBHOOK_DISPATCHER !== 'false',
+    webhookDispatcher: overrides.webhookDispatcher ?? bool('LATCHKEY_WEBHOOK_DISPATCHER', env.LATCHKEY_WEBHOOK_DISPATCHER, true),
     webhookPollMs: overrides.webhookPollMs ?? int('LATCHKEY_WEBHOOK_POLL_MS', env.LATCHKEY_WEBHOOK_POLL_MS, 1000),
     webhookTimeoutMs: overrides.webhookTimeoutMs ?? int('LATCHKEY_WEBHOOK_TIMEOUT_MS', env.LATCHKEY_WEBHOOK_TIMEOUT_MS, 10_000),
     webhookMaxAttempts: overrides.webhookMaxAttempts ?? int('LATCHKEY_WEBHOOK_MAX_ATTEMPTS', env.LATCHKEY_WEBHOOK_MAX_ATTEMPTS, 10),

@@ -6,6 +6,10 @@ describe('loadConfig', () => {
     for (const yes of ['true', '1', 'yes', 'on', 'TRUE', ' Yes ']) expect(loadConfig({ LATCHKEY_ALLOW_PRIVATE_NETWORKS: yes }).allowPrivateNetworks, yes).toBe(true);
     for (const no of ['false', '0', 'no', 'off', '']) expect(loadConfig({ LATCHKEY_METRICS_PUBLIC: no }).metricsPublic, no).toBe(false);
     expect(() => loadConfig({ LATCHKEY_ALLOW_PRIVATE_NETWORKS: 'yep' })).toThrow(/LATCHKEY_ALLOW_PRIVATE_NETWORKS must be true or false \(got "yep"\)/);
+    // A variable that defaults to true keeps its default when unset, and reads the same spellings.
+    expect(loadConfig({}).webhookDispatcher).toBe(true);
+    expect(loadConfig({ LATCHKEY_WEBHOOK_DISPATCHER: 'off' }).webhookDispatcher).toBe(false);
+    expect(() => loadConfig({ LATCHKEY_WEBHOOK_DISPATCHER: 'nope' })).toThrow(/LATCHKEY_WEBHOOK_DISPATCHER must be true or false/);
   });
 
   it('refuses a port outside 0–65535 and non-integers, naming the variable', () => {
