@@ -9,6 +9,7 @@ import type { TestCredentials, TestTarget } from '../testers/connection-tester.j
 import { injectCredentials, oauth1Credentials, resolveInjection } from '../testers/credential-injection.js';
 import { OAuth1ParameterError, oauth1Authorization } from '../testers/oauth1-signature.js';
 import { fillBaseUrl } from '../testers/provider-url.js';
+import { collectSecrets } from '../testers/secret-scrubber.js';
 import { TestFailure } from '../testers/test-result.js';
 import { withQueryParam } from './proxy-path.js';
 import { type SentCredentials, secretForms } from './response-scrub.js';
@@ -128,9 +129,6 @@ export interface AppliedCredentials {
   sent: SentCredentials;
 }
 
-/** Credential fields that identify rather than authenticate: not searched for in responses. */
-const NOT_SECRET_FIELDS = new Set(['username']);
-
 /**
  * Puts the credentials on the outgoing request the way the provider declares (reusing the
  * connection tester's injection: Bearer, API-key header with prefix, Basic, a query
@@ -193,9 +191,8 @@ function sentCredentials(credentials: TestCredentials, injectedValues: readonly 
     const space = value.indexOf(' ');
     if (space !== -1) values.push(value.slice(space + 1));
   }
-  for (const [field, value] of Object.entries(credentials.fields)) {
-    if (typeof value === 'string' && !NOT_SECRET_FIELDS.has(field)) values.push(value);
-  }
+  // The same notion of "secret" as the connection tester's scrubber (token metadata aside).
+  values.push(...collectSecrets(credentials));
   return { queryParam, values: secretForms(values) };
 }
 

@@ -136,15 +136,17 @@ export function upstreamTarget(base: URL, address: ProxyAddress): UpstreamTarget
  * ```
  */
 export function withQueryParam(query: string, name: string, value: string): string {
-  const nameOf = (pair: string) => {
-    const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
-  };
-  const kept = query === '' ? [] : query.split('&').filter((pair) => pair !== '' && nameOf(pair) !== name);
+  const kept = query === '' ? [] : query.split('&').filter((pair) => pair !== '' && queryParamName(pair) !== name);
   kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
   return kept.join('&');
+}
+
+/** The decoded name of one `name=value` pair of a raw query (form-encoded `+` as space; an undecodable name as it is). */
+export function queryParamName(pair: string): string {
+  const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }

@@ -1,4 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { secretSpellings } from '../testers/secret-scrubber.js';
+import { queryParamName } from './proxy-path.js';
 
 /** What the proxy put on one upstream request, so that none of it comes back to the caller. */
 export interface SentCredentials {
@@ -26,20 +28,11 @@ const REDACTED = 'REDACTED';
 // delimiters that end a URL in Link (`<…>`) and Refresh (`url="…"`).
 const QUERY_IN_TEXT = /\?([^#\s<>"']*)/g;
 
-function paramName(pair: string): string {
-  const raw = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
 /** `text` with every URL query's `name` parameter removed (a query left empty loses its "?"). */
 function withoutQueryParam(text: string, name: string): string {
   return text.replace(QUERY_IN_TEXT, (match, query: string) => {
     const pairs = query.split('&');
-    const kept = pairs.filter((pair) => pair === '' || paramName(pair) !== name);
+    const kept = pairs.filter((pair) => pair === '' || queryParamName(pair) !== name);
     if (kept.length === pairs.length) return match;
     const rest = kept.filter((pair) => pair !== '').join('&');
     return rest === '' ? '' : `?${rest}`;
@@ -47,16 +40,15 @@ function withoutQueryParam(text: string, name: string): string {
 }
 
 /**
- * The forms a secret can take in a header: as sent, percent-encoded (both hex cases) and
- * form-encoded. Longest first, so a value is redacted whole before a part of it is.
+ * The forms a secret can take in a header (the connection tester's spellings: raw, URI-,
+ * form-, base64- and JSON-encoded), for secrets of at least 6 characters. Longest first,
+ * so a value is redacted whole before a part of it is.
  */
 export function secretForms(values: Iterable<string>): string[] {
   const forms = new Set<string>();
   for (const value of values) {
     if (value.length < MIN_REDACTED_LENGTH) continue;
-    const encoded = encodeURIComponent(value);
-    const form = new URLSearchParams({ v: value }).toString().slice(2);
-    for (const f of [value, encoded, encoded.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()), form]) forms.add(f);
+    for (const form of secretSpellings(value)) if (form.length >= MIN_REDACTED_LENGTH) forms.add(form);
   }
   return [...forms].sort((a, b) => b.length - a.length);
 }

@@ -25,8 +25,8 @@ export function collectSecrets(credentials: TestCredentials): string[] {
   return values;
 }
 
-/** The spellings a secret takes on the wire and in echoed error bodies. */
-function spellings(secret: string): string[] {
+/** The spellings a secret takes on the wire and in echoed bodies or headers: raw, URI-, form-, base64- and JSON-encoded, and a multi-line secret's lines. */
+export function secretSpellings(secret: string): string[] {
   const buffer = Buffer.from(secret, 'utf8');
   const uri = encodeURIComponent(secret);
   const derived = [
@@ -54,7 +54,7 @@ function spellings(secret: string): string[] {
  * ```
  */
 export function createScrubber(secrets: readonly string[]): (text: string) => string {
-  const needles = [...new Set(secrets.filter((s) => s !== '').flatMap(spellings))].sort((a, b) => b.length - a.length);
+  const needles = [...new Set(secrets.filter((s) => s !== '').flatMap(secretSpellings))].sort((a, b) => b.length - a.length);
   return (text) => needles.reduce((acc, needle) => (acc.includes(needle) ? acc.split(needle).join(REDACTED) : acc), text);
 }
 
