@@ -22,6 +22,7 @@ import { TokenService, type TokenServiceOptions } from './oauth/token-service.js
 import { Readiness } from './observability/readiness.js';
 import { loadCatalog } from './providers/catalog.js';
 import { type Store, openStore } from './store/database.js';
+import { startIdempotencyPurge } from './store/idempotency-purge.js';
 import { IdempotencyStore } from './store/idempotency-store.js';
 import { migrateToLatest } from './store/migrations.js';
 import { SecretStore } from './store/secret-store.js';
@@ -144,7 +145,7 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
       userAgent: `Latchkey-Webhooks/${VERSION}`,
     });
     const idempotency = new IdempotencyStore(keyring);
-    const sweeper = new RefreshSweeper(tokens, services.connect, config.refreshSweepMs, logger, () => idempotency.purgeExpired(store.db, new Date()));
+    const sweeper = new RefreshSweeper(tokens, services.connect, config.refreshSweepMs, logger);
     const authenticator = new Authenticator(store);
     const registry = new Registry(ALL_CONTRACTS, {
       store,
@@ -173,6 +174,7 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
       proxy: { services, timeoutMs: config.proxyTimeoutMs, bodyLimitBytes: config.proxyBodyLimitBytes },
     });
     sweeper.start();
+    const idempotencyPurge = startIdempotencyPurge({ store, idempotency, logger });
     const keyMaintenance = startKeyMaintenance({ store, keyring, audit, logger, rotationDays: config.dataKeyRotationDays });
     if (config.webhookDispatcher) webhooks.start();
     return {
@@ -189,6 +191,7 @@ export async function createLatchkey(config: LatchkeyConfig, opts: CreateOptions
         const { forced } = await closeGracefully(app, { readiness, timeoutMs });
         if (forced) logger.warn({ timeoutMs }, 'shutdown: in-flight requests did not finish in time and were cut');
         await sweeper.stop();
+        idempotencyPurge.stop();
         keyMaintenance.stop();
         await webhooks.stop();
         await store.close();

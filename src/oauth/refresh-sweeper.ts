@@ -4,7 +4,7 @@ import type { TokenService } from './token-service.js';
 
 /**
  * Runs {@link TokenService.sweep} every `intervalMs` so tokens are refreshed before anyone
- * needs them, and clears long-expired connect sessions and Idempotency-Key records. One sweep at a time per process;
+ * needs them, and clears long-expired connect sessions. One sweep at a time per process;
  * the refresh leases keep instances from refreshing the same connection twice.
  */
 export class RefreshSweeper {
@@ -16,8 +16,6 @@ export class RefreshSweeper {
     private readonly sessions: ConnectSessions,
     private readonly intervalMs: number,
     private readonly logger: Logger,
-    /** Housekeeping on the same schedule: deletes expired Idempotency-Key records. */
-    private readonly purgeIdempotencyKeys: () => Promise<number> = async () => 0,
   ) {}
 
   start(): void {
@@ -32,11 +30,9 @@ export class RefreshSweeper {
       await this.running;
       return;
     }
-    this.running = Promise.all([this.tokens.sweep(), this.sessions.purgeExpired(), this.purgeIdempotencyKeys()])
-      .then(([r, purged, purgedKeys]) => {
-        if (r.attempted > 0 || purged > 0 || purgedKeys > 0) {
-          this.logger.info({ attempted: r.attempted, refreshed: r.refreshed, failed: r.failed, purgedSessions: purged, purgedIdempotencyKeys: purgedKeys }, 'refresh sweep');
-        }
+    this.running = Promise.all([this.tokens.sweep(), this.sessions.purgeExpired()])
+      .then(([r, purged]) => {
+        if (r.attempted > 0 || purged > 0) this.logger.info({ attempted: r.attempted, refreshed: r.refreshed, failed: r.failed, purgedSessions: purged }, 'refresh sweep');
       })
       .catch((error: unknown) => this.logger.error({ err: error }, 'refresh sweep failed'))
       .finally(() => {

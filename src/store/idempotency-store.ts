@@ -73,7 +73,7 @@ export class IdempotencyStore {
   /**
    * Deletes every record older than the retention (24 h), in every tenant. Without it a
    * key used once would keep its encrypted response — for a new API key, the key itself —
-   * for ever. Run periodically (the refresh sweeper does); returns how many were deleted.
+   * for ever. Run periodically (see idempotency-purge.ts); returns how many were deleted.
    */
   async purgeExpired(db: Kysely<Database>, now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - RETENTION_MS).toISOString();

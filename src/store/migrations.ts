@@ -292,6 +292,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('connect_sessions').addColumn('binding_hash', 'text').execute();
     },
   },
+  '0007_idempotency_created_at_index': {
+    // Expired Idempotency-Key records are deleted by age every few minutes on every
+    // instance: without an index that delete scans the whole table.
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex('idempotency_keys_created_at').on('idempotency_keys').column('created_at').execute();
+    },
+  },
 };
 
 class InCodeMigrations implements MigrationProvider {

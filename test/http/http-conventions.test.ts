@@ -1,3 +1,4 @@
+import { startIdempotencyPurge } from '../../src/store/idempotency-purge.js';
 import { IdempotencyStore } from '../../src/store/idempotency-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestResponse, type TestServer, githubIntegration, startTestServer } from '../support/harness.js';
@@ -109,6 +110,21 @@ describe.each(await testEngines('http-conventions.test.ts'))('HTTP conventions (
       expect(await idempotency.purgeExpired(store.db, new Date(Date.now() + 25 * 3600_000))).toBeGreaterThanOrEqual(1);
       expect(await held()).toHaveLength(0);
       expect(await store.db.selectFrom('idempotency_keys').select('idem_key').execute()).toHaveLength(0);
+    });
+
+    it('the purge runs on a schedule of its own, not the refresh sweep\'s (which can be switched off)', async () => {
+      const store = s.lk.services.store;
+      const old = new Date(Date.now() - 25 * 3600_000).toISOString();
+      await store.db.insertInto('idempotency_keys').values({ tenant_id: 'default', idem_key: 'stale-key', operation: 'x', fingerprint: 'f', state: 'done', status: 201, response: null, created_at: old }).execute();
+      const purge = startIdempotencyPurge({ store, idempotency: new IdempotencyStore(s.lk.services.keyring), logger: s.lk.logger, intervalMs: 20 });
+      try {
+        for (let i = 0; i < 100 && (await store.db.selectFrom('idempotency_keys').select('idem_key').where('idem_key', '=', 'stale-key').execute()).length > 0; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        purge.stop();
+      }
+      expect(await store.db.selectFrom('idempotency_keys').select('idem_key').where('idem_key', '=', 'stale-key').execute()).toEqual([]);
     });
 
     it('a failed request releases its key; a malformed key → 400', async () => {
