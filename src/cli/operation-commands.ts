@@ -89,7 +89,7 @@ function addOperationCommand(program: Command, contract: AnyContract): void {
   const fieldOptions = fields.map((f) => addFieldOptions(command, f));
   const list = isList(contract, fields);
   if (list) command.addOption(new Option('--all', 'follow nextCursor and print every item'));
-  if (['PATCH', 'PUT', 'DELETE'].includes(contract.http.method)) command.addOption(new Option('--if-match <version>', 'only if the record is still at this version (else exit 5)'));
+  if (contract.http.ifMatch) command.addOption(new Option('--if-match <version>', 'only if the record is still at this version (else exit 5)'));
   if (contract.http.method === 'POST' && contract.http.idempotencyKey !== false) command.addOption(new Option('--idempotency-key <key>', 'a retry with the same key replays the first response'));
   const printsSecrets = PRINTS_SECRET_VALUES.get(contract.meta.key);
   if (printsSecrets) command.addOption(showSecretsOption(printsSecrets));

@@ -128,14 +128,20 @@ describe('latchkey CLI against a running server', () => {
   });
 
   it('maps problems and mistakes to exit codes and documents them', async () => {
-    const [help, opHelp, unauthorized, unreachable, missing, usage] = await Promise.all([
+    const [help, opHelp, unauthorized, unreachable, missing, usage, updateHelp, revokeHelp] = await Promise.all([
       cli(['--help']),
       cli(['integrations', 'integration', 'create', '--help']),
       cli(['integrations', 'integration', 'list'], { env: { LATCHKEY_API_KEY: 'not-a-valid-key-0123456789abcdefghijklmnop' } }),
       cli(['integrations', 'integration', 'list'], { env: { LATCHKEY_URL: 'http://127.0.0.1:1' } }),
       cli(['integrations', 'integration', 'create', '--key', 'x', '--json']),
       cli(['integrations', 'integration', 'list', '--no-such-flag']),
+      cli(['integrations', 'integration', 'update', '--help']),
+      cli(['access', 'api-key', 'revoke', '--help']),
     ]);
+    // --if-match only where the operation honours If-Match (http.ifMatch).
+    expect(updateHelp.stdout).toContain('--if-match <version>');
+    expect(revokeHelp.code, revokeHelp.stderr).toBe(0);
+    expect(revokeHelp.stdout).not.toContain('--if-match');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes:');
     expect(help.stdout).toMatch(/^\s+integrations\s/m);

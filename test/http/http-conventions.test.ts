@@ -59,6 +59,8 @@ describe.each(await testEngines('http-conventions.test.ts'))('HTTP conventions (
       const res = await s.request('POST', '/v1/api-keys', { body: { name: 'conditional', role: 'viewer' }, headers: { 'if-match': '"1"' } });
       expectProblem(res, 400, 'bad_request');
       expect(res.body.detail).toContain('If-Match');
+      // Whatever the value: the header is refused, not parsed (a malformed one is not a 412 here).
+      expectProblem(await s.request('POST', '/v1/api-keys', { body: { name: 'conditional', role: 'viewer' }, headers: { 'if-match': 'garbage' } }), 400, 'bad_request');
       expect(await dbSnapshot(s)).toEqual(before);
       expect((await s.request('GET', '/v1/integrations', { headers: { 'if-match': '"1"' } })).status).toBe(200);
     });

@@ -5,7 +5,7 @@ import type { Registry } from '../../contracts/registry.js';
 import type { Authenticator } from '../../domain/access/authenticator.js';
 import { type FieldError, LatchkeyError } from '../../errors.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { etagOf, parseIdempotencyKey, parseIfMatch, presentedKey } from './request-headers.js';
+import { etagOf, ifMatchFor, parseIdempotencyKey, presentedKey } from './request-headers.js';
 
 /** `/v1/integrations/{key}` → `/v1/integrations/:key` */
 export const toFastifyPath = (path: string): string => path.replace(/\{([^}]+)\}/g, ':$1');
@@ -104,7 +104,7 @@ export function registerContractRoutes(app: FastifyInstance, deps: RouteDeps): v
         requestId: request.id,
         ip: request.ip,
         surface: 'http',
-        ifMatch: parseIfMatch(request.headers['if-match']),
+        ifMatch: ifMatchFor(contract, request.headers['if-match']),
         idempotencyKey: contract.http.method === 'POST' ? parseIdempotencyKey(request.headers['idempotency-key']) : undefined,
       });
       const output = result.output as { version?: unknown };

@@ -1,3 +1,4 @@
+import type { AnyContract } from '../../contracts/define.js';
 import { LatchkeyError } from '../../errors.js';
 
 /** The API key from `Authorization: Bearer …` or `X-API-Key`, if any. */
@@ -9,6 +10,16 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
   }
   const apiKey = headers['x-api-key'];
   return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey.trim() : null;
+}
+
+/**
+ * `If-Match` as the registry takes it: parsed where the operation honours it
+ * (`http.ifMatch`); for a command that does not, only its presence (the registry refuses
+ * it with 400, whatever its value); ignored on reads.
+ */
+export function ifMatchFor(contract: Pick<AnyContract, 'kind' | 'http'>, value: string | string[] | undefined): readonly number[] | '*' | undefined {
+  if (value === undefined || contract.kind === 'query') return undefined;
+  return contract.http.ifMatch ? parseIfMatch(value) : '*';
 }
 
 /** `If-Match: "3"`, `W/"3"`, a list of those, or `*`. Anything else can never match, so it fails the precondition. */
