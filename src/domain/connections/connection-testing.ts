@@ -133,10 +133,9 @@ export function connectionTesting(services: Services) {
       return { result, connectionUid: row.uid, version: Number(row.version) };
     },
 
-    async testConnection(input: InputOf<typeof TestConnection>, ctx: HandlerContext): Promise<TestResult> {
+    async testConnection(_input: InputOf<typeof TestConnection>, ctx: HandlerContext): Promise<TestResult> {
       const prepared = ctx.prepared as PreparedTest;
       await recordHealth(ctx, prepared);
-      ctx.audit.resource = { type: 'connection', id: `${input.key}/${input.id}` };
       ctx.audit.changes = { fields: ['health'], secretsChanged: [] };
       return prepared.result;
     },

@@ -51,8 +51,7 @@ export function oauthHandlers(services: Services) {
       return tokens.mint(integration, row, callerOf(ctx));
     },
 
-    async mint(input: InputOf<typeof MintConnectionToken>, ctx: HandlerContext): Promise<MintedToken> {
-      ctx.audit.resource = { type: 'connection', id: `${input.key}/${input.id}` };
+    async mint(_input: InputOf<typeof MintConnectionToken>, ctx: HandlerContext): Promise<MintedToken> {
       return ctx.prepared as MintedToken;
     },
 
@@ -62,9 +61,8 @@ export function oauthHandlers(services: Services) {
       return tokens.mint(integration, row, callerOf(ctx), { force: true });
     },
 
-    async refresh(input: InputOf<typeof RefreshConnection>, ctx: HandlerContext) {
+    async refresh(_input: InputOf<typeof RefreshConnection>, ctx: HandlerContext) {
       const minted = ctx.prepared as MintedToken;
-      ctx.audit.resource = { type: 'connection', id: `${input.key}/${input.id}` };
       return { refreshed: true as const, expiresAt: minted.expiresAt, scopes: minted.scopes };
     },
 
@@ -76,8 +74,7 @@ export function oauthHandlers(services: Services) {
       return tokens.verifyIntegration(integration);
     },
 
-    async verify(input: InputOf<typeof VerifyIntegration>, ctx: HandlerContext) {
-      ctx.audit.resource = { type: 'integration', id: input.key };
+    async verify(_input: InputOf<typeof VerifyIntegration>, ctx: HandlerContext) {
       return ctx.prepared as { ok: boolean; latencyMs: number; error: { code: string; message: string } | null };
     },
   };
