@@ -7,7 +7,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { applyExperiments, experimentsFromEnv } from './experiments.js';
 import { type Engine, type RunningTarget, type TargetKind, startHelloWorld, startLatchkey, startPassThrough } from './targets.js';
 
 export type ChildMessage =
@@ -46,8 +45,12 @@ async function main(): Promise<void> {
   const kind = (process.argv[2] ?? 'hello') as TargetKind;
   const engine = (process.argv[3] ?? 'sqlite') as Engine;
   if (!process.send) throw new Error('server-process.ts must be started with an IPC channel (see bench/lib/servers.ts)');
-  const experiments = kind === 'latchkey' ? experimentsFromEnv() : [];
-  if (experiments.length > 0) {
+  // Experiments patch the sources' classes: loaded only when asked for, and never with a
+  // compiled build (--dist), whose classes they would not reach.
+  if (kind === 'latchkey' && process.env.BENCH_EXPERIMENTS) {
+    if (process.env.BENCH_DIST) throw new Error('BENCH_EXPERIMENTS patch the sources; they cannot be combined with --dist');
+    const { applyExperiments, experimentsFromEnv } = await import('./experiments.js');
+    const experiments = experimentsFromEnv();
     applyExperiments(experiments);
     process.stderr.write(`experiments on: ${experiments.join(', ')}\n`);
   }
