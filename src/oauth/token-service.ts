@@ -77,7 +77,9 @@ const LEASE_SLACK_MS = 5_000;
  * longest, plus slack. Were it shorter, a second instance could take the lease from a live
  * holder still waiting on a slow provider and spend the same refresh token again; with
  * rotating refresh tokens the provider then refuses one of the two and the connection
- * breaks although the refresh succeeded.
+ * breaks although the refresh succeeded. (One case can outlast it: a password-grant
+ * connection whose refresh token is refused makes a second, password, request in the same
+ * attempt. A takeover then repeats only a password grant, which spends nothing.)
  *
  * @example
  * ```ts
