@@ -13,9 +13,8 @@ import { loadIntegration } from '../integrations/integration-rows.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { visibleIntegrations } from '../visibility.js';
-import { connectionEvent } from '../webhooks/connection-events.js';
+import { connectionEvent, eventSubjectOf } from '../webhooks/connection-events.js';
 import {
-  effectiveStatus,
   loadConnectionRow,
   providerOfIntegration,
   readConnectionWithSecretNames,
@@ -234,8 +233,7 @@ export function connectionHandlers(services: Services) {
       ctx.audit.resource = { type: 'connection', id: `${integration.key}/${row.id}` };
       // The names of the secrets erased with it (never values), as an update records them.
       ctx.audit.changes = { fields: [], secretsChanged: [...secretNames].sort() };
-      const last = { integration: integration.key, id: row.id, uid: row.uid, provider: row.provider, status: effectiveStatus(row, secretNames, ctx.now), statusReason: row.status_reason };
-      await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.deleted', last), ctx.now);
+      await services.webhooks.enqueue(ctx.db, ctx.principal.tenantId, connectionEvent('connection.deleted', eventSubjectOf(row, secretNames, ctx.now)), ctx.now);
       return { key: integration.key, id: row.id, deleted: true as const };
     },
   };

@@ -10,8 +10,8 @@ import type { TestResult } from '../../testers/test-result.js';
 import { loadIntegration } from '../integrations/integration-rows.js';
 import { mergeConfig } from '../merge-config.js';
 import type { Services } from '../services.js';
-import { connectionEvent } from '../webhooks/connection-events.js';
-import { effectiveStatus, loadConnectionRow, providerOfIntegration, validateConnectionConfig } from './connection-rows.js';
+import { connectionEvent, eventSubjectOf } from '../webhooks/connection-events.js';
+import { loadConnectionRow, providerOfIntegration, validateConnectionConfig } from './connection-rows.js';
 import { changedTargetFields, credentialsRequiredFor, sendsCredentialFields } from './credential-target.js';
 import { resolveCredentials } from './credential-validation.js';
 
@@ -107,7 +107,7 @@ export function connectionTesting(services: Services) {
     const subjectOf = async (uid: string) => {
       const row = await ctx.db.selectFrom('connections').selectAll().where('uid', '=', uid).executeTakeFirst();
       if (!row) return null;
-      return { tenantId: row.tenant_id, subject: { integration: row.integration_key, id: row.id, uid: row.uid, provider: row.provider, status: effectiveStatus(row, await secrets.names(ctx.db, row.uid), ctx.now), statusReason: row.status_reason } };
+      return { tenantId: row.tenant_id, subject: eventSubjectOf(row, await secrets.names(ctx.db, row.uid), ctx.now) };
     };
     if (prepared.result.ok) {
       const cleared = await ctx.db

@@ -15,8 +15,7 @@ import { parametersFor } from '../parameter-validation.js';
 import type { Services } from '../services.js';
 import { assertIfMatch, concurrentModification } from '../versioning.js';
 import { assertCanManage, visibleIntegrations } from '../visibility.js';
-import { effectiveStatus } from '../connections/connection-rows.js';
-import { connectionEvent } from '../webhooks/connection-events.js';
+import { connectionEvent, eventSubjectOf } from '../webhooks/connection-events.js';
 import { loadIntegration, toIntegrationRecord } from './integration-rows.js';
 import { type DesiredIntegration, resolveIntegration } from './integration-state.js';
 
@@ -242,7 +241,7 @@ export function integrationHandlers(services: Services) {
       // Each connection deleted with its integration is a connection.deleted for subscribers.
       const names = cascaded.length > 0 ? await services.secrets.namesMany(ctx.db, cascaded.map((c) => c.uid)) : new Map<string, Set<string>>();
       const deletedEvents = cascaded.map((c) =>
-        connectionEvent('connection.deleted', { integration: c.integration_key, id: c.id, uid: c.uid, provider: c.provider, status: effectiveStatus(c, names.get(c.uid) ?? new Set(), ctx.now), statusReason: c.status_reason }),
+        connectionEvent('connection.deleted', eventSubjectOf(c, names.get(c.uid) ?? new Set(), ctx.now)),
       );
       await services.webhooks.enqueueAll(ctx.db, ctx.principal.tenantId, deletedEvents, ctx.now);
       const connectionUids = ctx.db.selectFrom('connections').select('uid').where('integration_uid', '=', row.uid);
