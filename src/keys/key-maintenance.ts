@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../store/database.js';
+import { startPeriodicTask } from '../periodic-task.js';
 import { auditKeyEvent } from './system-audit.js';
 
 export interface KeyMaintenanceOptions {
@@ -58,22 +59,10 @@ export async function rotateAgedDataKeys(opts: Omit<KeyMaintenanceOptions, 'logg
 /** Starts the scheduled rotation loop; `stop()` ends it. Does nothing when the period is 0. */
 export function startKeyMaintenance(opts: KeyMaintenanceOptions): { stop(): void } {
   if (opts.rotationDays <= 0) return { stop() {} };
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = false;
-  const tick = async () => {
-    try {
-      const rotated = await rotateAgedDataKeys(opts);
-      if (rotated > 0) opts.logger.info({ rotated }, 'scheduled data-key rotation');
-    } catch (error) {
-      opts.logger.warn({ err: error }, 'scheduled data-key rotation failed; will try again');
-    }
-    if (!stopped) timer = setTimeout(tick, opts.intervalMs ?? 3_600_000).unref();
-  };
-  timer = setTimeout(tick, Math.min(60_000, opts.intervalMs ?? 60_000)).unref();
-  return {
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
+  return startPeriodicTask(() => rotateAgedDataKeys(opts), {
+    name: 'scheduled data-key rotation',
+    firstMs: Math.min(60_000, opts.intervalMs ?? 60_000),
+    intervalMs: opts.intervalMs ?? 3_600_000,
+    logger: opts.logger,
+  });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { startPeriodicTask } from '../periodic-task.js';
 import type { Store } from './database.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 
@@ -18,21 +19,11 @@ const FIRST_PURGE_MS = 60_000;
  * ```
  */
 export function startIdempotencyPurge(opts: { store: Store; idempotency: IdempotencyStore; logger: Logger; intervalMs?: number }): { stop(): void } {
-  const run = () =>
-    void opts.idempotency.purgeExpired(opts.store.db, new Date()).then(
-      (purged) => {
-        if (purged > 0) opts.logger.info({ purged }, 'expired Idempotency-Key records deleted');
-      },
-      (error: unknown) => opts.logger.warn({ err: error }, 'deleting expired Idempotency-Key records failed; will retry'),
-    );
-  const first = setTimeout(run, Math.min(FIRST_PURGE_MS, opts.intervalMs ?? PURGE_INTERVAL_MS));
-  const timer = setInterval(run, opts.intervalMs ?? PURGE_INTERVAL_MS);
-  first.unref();
-  timer.unref();
-  return {
-    stop() {
-      clearTimeout(first);
-      clearInterval(timer);
-    },
-  };
+  const intervalMs = opts.intervalMs ?? PURGE_INTERVAL_MS;
+  return startPeriodicTask(() => opts.idempotency.purgeExpired(opts.store.db, new Date()), {
+    name: 'expired Idempotency-Key purge',
+    firstMs: Math.min(FIRST_PURGE_MS, intervalMs),
+    intervalMs,
+    logger: opts.logger,
+  });
 }
