@@ -46,7 +46,8 @@ function withoutQueryParam(text: string, name: string): string {
  */
 export function secretForms(values: Iterable<string>): string[] {
   const forms = new Set<string>();
-  for (const value of values) {
+  // The same token often comes twice (as injected, and as the stored field): spell it once.
+  for (const value of new Set(values)) {
     if (value.length < MIN_REDACTED_LENGTH) continue;
     for (const form of secretSpellings(value)) if (form.length >= MIN_REDACTED_LENGTH) forms.add(form);
   }
